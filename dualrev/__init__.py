@@ -1,0 +1,56 @@
+"""dualrev: automatic differentiation on NumPy, forward and reverse side by side.
+
+>>> import numpy as np, dualrev as dr, dualrev.numpy as dnp
+>>> f = lambda x: dnp.sum(dnp.tanh(x) ** 2)
+>>> x = np.array([0.5, -1.0])
+>>> np.allclose(dr.grad(f, mode="forward")(x), dr.grad(f, mode="reverse")(x))
+True
+
+Public API: :func:`grad`, :func:`value_and_grad`, :func:`jacobian`,
+:func:`jvp`, :func:`vjp`, :func:`hessian`, :func:`hvp`, the mode names
+:data:`MODES`, and the extension surface :func:`primitive`, :func:`defjvp`,
+:func:`defvjp`, :func:`deflinear`.
+"""
+
+from . import numpy  # noqa: F401  - installs the ndarray interface on tracers
+from . import testing  # noqa: F401
+from .api import MODES, grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
+from .core import (
+    Primitive,
+    concrete,
+    deflinear,
+    defjvp,
+    defjvp_argnum,
+    defvjp,
+    defvjp_argnum,
+    is_traced,
+    primitive,
+)
+from .tree import tree_flatten, tree_map, tree_unflatten
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "MODES",
+    "grad",
+    "value_and_grad",
+    "jacobian",
+    "jvp",
+    "vjp",
+    "hessian",
+    "hvp",
+    "Primitive",
+    "primitive",
+    "defjvp",
+    "defvjp",
+    "deflinear",
+    "defjvp_argnum",
+    "defvjp_argnum",
+    "is_traced",
+    "concrete",
+    "tree_flatten",
+    "tree_unflatten",
+    "tree_map",
+    "testing",
+    "numpy",
+]

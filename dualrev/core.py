@@ -1,0 +1,363 @@
+"""The registry: primitives, their derivative rules, levels, and the one dispatch point.
+
+A *primitive* is a NumPy function that dualrev treats as atomic. For each
+argument it may be given
+
+* a **JVP rule** ``(tangent, ans, *args, **kwargs) -> output tangent``: the
+  local Jacobian applied to an input direction (forward accumulation), and
+* a **VJP rule** ``(cotangent, ans, *args, **kwargs) -> argument cotangent``:
+  the transposed local Jacobian applied to an output direction (reverse
+  accumulation, i.e. backprop).
+
+Nothing else in dualrev knows how to differentiate an op. The three
+interpreters (``forward.py``, ``reverse.py``, ``explicit.py``) only read these
+rules.
+
+Levels
+------
+Every transformation (a ``jvp``, a ``vjp``, ...) opens a new *trace* with a
+level higher than every trace opened before it. A traced value (a
+:class:`Tracer`) belongs to exactly one trace. When a primitive is applied,
+:meth:`Primitive.__call__` finds the argument with the highest level and lets
+that trace interpret the call; tracers of lower levels are ordinary constants
+for it (they are handled when the primitive is re-applied to the unwrapped
+values). This is what makes nested derivatives correct: the inner derivative in
+``d/dx [x * d/dy (x + y)]`` never sees the outer perturbation of ``x``.
+
+Conventions every rule follows
+------------------------------
+* A tangent or cotangent has shape ``batch + value.shape`` where ``batch`` is
+  zero or more leading axes (a batch of directions). Rules use trailing axes
+  only, so one rule serves single and batched directions.
+* Rules are written with ``dualrev.numpy`` (or operators on the arguments), so
+  applying a rule to traced values is itself traced: higher derivatives need
+  no extra code.
+* A rule may return ``None`` for "this contribution is zero".
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any, Callable
+
+import numpy as np
+
+__all__ = [
+    "Primitive",
+    "Tracer",
+    "Trace",
+    "primitive",
+    "defjvp",
+    "defvjp",
+    "deflinear",
+    "defjvp_argnum",
+    "defvjp_argnum",
+    "is_traced",
+    "concrete",
+    "all_primitives",
+]
+
+# --------------------------------------------------------------------------
+# Traces and tracers
+# --------------------------------------------------------------------------
+
+_levels = itertools.count(1)
+
+
+class Trace:
+    """One transformation in progress (a forward or a reverse interpreter).
+
+    ``level`` orders nested transformations: inner ones have higher levels.
+    """
+
+    __slots__ = ("level", "active")
+
+    def __init__(self) -> None:
+        self.level = next(_levels)
+        self.active = True
+
+    def process(self, prim: "Primitive", args: tuple, kwargs: dict) -> Any:  # pragma: no cover
+        raise NotImplementedError
+
+
+class Tracer:
+    """A value being differentiated. Subclasses: ``forward.Dual``, ``reverse.Node``.
+
+    A tracer wraps a *primal* value (a plain array or a tracer of a lower
+    level) and behaves like an ndarray: the array interface (operators,
+    ``.shape``, ``.T``, methods, ``__array_ufunc__``...) is attached by
+    ``dualrev.numpy`` so that every operation goes through the registry.
+    """
+
+    __slots__ = ("_trace",)
+    __array_priority__ = 1000.0  # ndarray op tracer -> defer to the tracer
+
+    @property
+    def primal(self) -> Any:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    @property
+    def shape(self) -> tuple:
+        return shape_of(self.primal)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    @property
+    def dtype(self) -> np.dtype:
+        return dtype_of(self.primal)
+
+    def __len__(self) -> int:
+        shape = self.shape
+        if not shape:
+            raise TypeError("len() of a 0-d (scalar) traced value")
+        return shape[0]
+
+
+def shape_of(value: Any) -> tuple:
+    """``value.shape`` for arrays and tracers, ``np.shape`` for Python scalars."""
+    try:
+        return value.shape
+    except AttributeError:
+        return np.shape(value)
+
+
+def dtype_of(value: Any) -> np.dtype:
+    """``value.dtype`` for arrays and tracers, NumPy's choice for Python scalars."""
+    try:
+        return value.dtype
+    except AttributeError:
+        return np.result_type(value)
+
+
+def is_traced(value: Any) -> bool:
+    """True when ``value`` is being differentiated by some dualrev transformation."""
+    return isinstance(value, Tracer)
+
+
+def concrete(value: Any) -> Any:
+    """The plain NumPy value under any number of tracer layers (no derivative)."""
+    while isinstance(value, Tracer):
+        value = value.primal
+    return value
+
+
+# --------------------------------------------------------------------------
+# Primitives and the registry
+# --------------------------------------------------------------------------
+
+_REGISTRY: list["Primitive"] = []
+
+
+class Primitive:
+    """An atomic differentiable operation: an implementation plus JVP/VJP rules.
+
+    ``Primitive(fn)`` wraps ``fn``. Positional arguments may be traced; keyword
+    arguments are static parameters (axes, shapes, ...) passed unchanged to the
+    implementation and to every rule.
+
+    Attributes read by the interpreters:
+
+    * ``jvp_rules[i]`` / ``vjp_rules[i]``: rule for positional argument ``i``;
+      ``None`` marks it non-differentiable (its contribution is zero).
+    * ``jvp_rule_any`` / ``vjp_rule_any``: ``rule(argnum, ct, ans, *args, **kw)``
+      for variadic primitives such as ``concatenate``.
+    * ``jvp_batched`` / ``vjp_batched``: False when the rule cannot take a
+      leading batch axis; the interpreter then loops over the batch.
+    * ``multiple_results``: the implementation returns a tuple; JVP rules then
+      return a tuple of tangents and VJP rules receive a tuple of cotangents.
+    * ``test_inputs``: optional metadata for the registry-wide tests (a
+      callable ``rng -> list[(args, kwargs)]``).
+    """
+
+    __slots__ = (
+        "impl",
+        "name",
+        "jvp_rules",
+        "vjp_rules",
+        "jvp_rule_any",
+        "vjp_rule_any",
+        "jvp_batched",
+        "vjp_batched",
+        "multiple_results",
+        "linear",
+        "test_inputs",
+        "__dict__",
+    )
+
+    def __init__(self, impl: Callable, name: str | None = None, multiple_results: bool = False) -> None:
+        self.impl = impl
+        self.name = name or getattr(impl, "__name__", repr(impl))
+        self.jvp_rules: dict[int, Callable | None] = {}
+        self.vjp_rules: dict[int, Callable | None] = {}
+        self.jvp_rule_any: Callable | None = None
+        self.vjp_rule_any: Callable | None = None
+        self.jvp_batched = True
+        self.vjp_batched = True
+        self.multiple_results = multiple_results
+        self.linear = False
+        self.test_inputs: Callable | None = None
+        self.__doc__ = getattr(impl, "__doc__", None)
+        self.__wrapped__ = impl
+
+    # The single dispatch point: every differentiable operation passes here.
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        top = None
+        for arg in args:
+            if isinstance(arg, Tracer) and (top is None or arg._trace.level > top._trace.level):
+                top = arg
+        if top is None:
+            return self.impl(*args, **kwargs)
+        trace = top._trace
+        if not trace.active:
+            raise RuntimeError(
+                f"dualrev: a traced value escaped the transformation that created it and was "
+                f"passed to '{self.name}' afterwards. Return values out of the differentiated "
+                f"function instead of storing them in outer variables."
+            )
+        return trace.process(self, args, kwargs)
+
+    # Rule lookup, with errors that name the op and the mode.
+    def jvp_rule(self, argnum: int) -> Callable | None:
+        rules = self.jvp_rules
+        if argnum in rules:
+            return rules[argnum]
+        if self.jvp_rule_any is not None:
+            return _bind_argnum(self.jvp_rule_any, argnum)
+        raise NotImplementedError(
+            f"dualrev: primitive '{self.name}' has no JVP rule for argument {argnum}, so it "
+            f"cannot be differentiated in forward mode. Register one with "
+            f"dr.defjvp({self.name}, ...)."
+        )
+
+    def vjp_rule(self, argnum: int) -> Callable | None:
+        rules = self.vjp_rules
+        if argnum in rules:
+            return rules[argnum]
+        if self.vjp_rule_any is not None:
+            return _bind_argnum(self.vjp_rule_any, argnum)
+        raise NotImplementedError(
+            f"dualrev: primitive '{self.name}' has no VJP rule for argument {argnum}, so it "
+            f"cannot be differentiated in reverse mode. Register one with "
+            f"dr.defvjp({self.name}, ...)."
+        )
+
+    def __repr__(self) -> str:
+        return f"<dualrev primitive {self.name}>"
+
+
+def _bind_argnum(rule: Callable, argnum: int) -> Callable:
+    def bound(ct, ans, *args, **kwargs):
+        return rule(argnum, ct, ans, *args, **kwargs)
+
+    return bound
+
+
+def primitive(fn: Callable | None = None, *, name: str | None = None, multiple_results: bool = False):
+    """Make ``fn`` a dualrev primitive (usable as a decorator).
+
+    Register its derivative rules with :func:`defjvp` and :func:`defvjp`; it
+    then works in every mode and at any nesting depth::
+
+        @dr.primitive
+        def cube(x):
+            return x ** 3
+        dr.defjvp(cube, lambda t, ans, x: 3 * x ** 2 * t)
+        dr.defvjp(cube, lambda g, ans, x: 3 * x ** 2 * g)
+    """
+
+    def make(f: Callable) -> Primitive:
+        prim = Primitive(f, name=name, multiple_results=multiple_results)
+        _REGISTRY.append(prim)
+        return prim
+
+    return make(fn) if fn is not None else make
+
+
+def _check_prim(prim: Any, who: str) -> None:
+    if not isinstance(prim, Primitive):
+        raise TypeError(f"{who}: expected a dualrev Primitive (made with dr.primitive), got {type(prim).__name__}")
+
+
+def defjvp(prim: Primitive, *rules: Callable | None, batched: bool = True) -> None:
+    """Register the JVP rules of ``prim``, one per positional argument.
+
+    Each rule is ``rule(tangent, ans, *args, **kwargs) -> output tangent``
+    where ``tangent`` has shape ``batch + args[i].shape`` and the result must
+    have shape ``batch + ans.shape``. ``None`` marks a non-differentiable
+    argument. ``batched=False`` says the rules cannot take a batch axis; the
+    interpreter then applies them one direction at a time.
+    """
+    _check_prim(prim, "defjvp")
+    for argnum, rule in enumerate(rules):
+        prim.jvp_rules[argnum] = rule
+    prim.jvp_batched = batched
+
+
+def defvjp(prim: Primitive, *rules: Callable | None, batched: bool = True) -> None:
+    """Register the VJP rules of ``prim``, one per positional argument.
+
+    Each rule is ``rule(cotangent, ans, *args, **kwargs) -> argument cotangent``
+    where ``cotangent`` has shape ``batch + ans.shape`` and the result must have
+    shape ``batch + args[i].shape`` (sum over broadcast axes: see
+    ``dualrev.numpy.unbroadcast``). ``None`` marks a non-differentiable argument.
+    """
+    _check_prim(prim, "defvjp")
+    for argnum, rule in enumerate(rules):
+        prim.vjp_rules[argnum] = rule
+    prim.vjp_batched = batched
+
+
+def defjvp_argnum(prim: Primitive, rule: Callable) -> None:
+    """JVP rule for variadic primitives: ``rule(argnum, tangent, ans, *args, **kwargs)``."""
+    _check_prim(prim, "defjvp_argnum")
+    prim.jvp_rule_any = rule
+
+
+def defvjp_argnum(prim: Primitive, rule: Callable) -> None:
+    """VJP rule for variadic primitives: ``rule(argnum, cotangent, ans, *args, **kwargs)``."""
+    _check_prim(prim, "defvjp_argnum")
+    prim.vjp_rule_any = rule
+
+
+def deflinear(prim: Primitive, *transposes: Callable | None) -> None:
+    """Register both rules of a linear op from its transpose alone.
+
+    For a linear map ``f`` the JVP is ``f`` itself applied to the tangent, so
+    only the *transpose* (the VJP) has to be written:
+    ``transpose(cotangent, ans, *args, **kwargs)``. This holds for unary linear
+    maps (neg, sum, reshape, transpose, indexing, ...) and for each argument of
+    a multilinear map (the tangent replaces that argument, the others stay);
+    it does *not* hold for affine ops such as ``add`` (their JVP is the tangent
+    alone), which get explicit rules. The implementation must act on trailing
+    axes so that leading batch axes of the tangent pass through (every linear
+    primitive in ``dualrev.numpy`` is written that way).
+    """
+    _check_prim(prim, "deflinear")
+    prim.linear = True
+    for argnum, transpose in enumerate(transposes):
+        if transpose is None:
+            prim.jvp_rules[argnum] = None
+            prim.vjp_rules[argnum] = None
+            continue
+        prim.jvp_rules[argnum] = _linear_jvp(prim, argnum)
+        prim.vjp_rules[argnum] = transpose
+
+
+def _linear_jvp(prim: Primitive, argnum: int) -> Callable:
+    def jvp(tangent, ans, *args, **kwargs):
+        args = list(args)
+        args[argnum] = tangent
+        return prim(*args, **kwargs)
+
+    return jvp
+
+
+def all_primitives() -> list[Primitive]:
+    """Every primitive made with :func:`primitive`, in creation order."""
+    return list(_REGISTRY)

@@ -1,0 +1,38 @@
+"""``dualrev.numpy``: a NumPy namespace whose functions are differentiable.
+
+Use it like NumPy (``import dualrev.numpy as dnp``). On plain arrays every
+function goes straight to NumPy; on traced values it goes through the
+registry. Every NumPy name without a derivative (constants, dtypes,
+constructors such as ``zeros`` and ``arange``, predicates, ``random``,
+``allclose`` …) passes through unchanged.
+
+The differentiable functions live in files named after their family:
+``elementwise``, ``reductions``, ``shape`` (shape manipulation and indexing),
+``products`` and ``nn`` (the layers of the lecture notes).
+"""
+
+import numpy as _np
+from numpy import *  # noqa: F401,F403 - pass-through of every non-differentiable name
+from numpy import linalg, random  # noqa: F401
+
+from . import array_interface as _array_interface
+from ._helpers import PRIMITIVES, unbroadcast  # noqa: F401
+from .elementwise import *  # noqa: F401,F403
+from .elementwise import __all__ as _elementwise_all
+from .nn import *  # noqa: F401,F403
+from .nn import __all__ as _nn_all
+from .products import *  # noqa: F401,F403
+from .products import __all__ as _products_all
+from .reductions import *  # noqa: F401,F403
+from .reductions import __all__ as _reductions_all
+from .shape_ops import *  # noqa: F401,F403
+from .shape_ops import __all__ as _shape_all
+
+DIFFERENTIABLE = tuple(_elementwise_all + _reductions_all + _shape_all + _products_all + _nn_all)
+
+_array_interface.install()
+for _name in DIFFERENTIABLE:
+    _np_fn = getattr(_np, _name, None)
+    if callable(_np_fn) and not isinstance(_np_fn, _np.ufunc):
+        _array_interface.FUNCTIONS[_np_fn] = globals()[_name]
+del _name, _np_fn

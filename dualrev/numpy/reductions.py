@@ -1,0 +1,239 @@
+"""Reductions over axes: sum, mean, prod, max/min, logsumexp.
+
+Axes are stored as *negative* numbers (counted from the end), so the same
+reduction applied to a tangent with leading batch axes reduces the same data
+axes. The VJP of a reduction broadcasts the output cotangent back over the
+reduced axes (each input fed the reduced output once) and multiplies by the
+local derivative.
+
+Ties in ``max``/``min`` share the derivative equally among the tied entries
+(the weights sum to 1), matching ``maximum``/``minimum``.
+"""
+
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+import scipy.special
+
+from ..core import Tracer, concrete, deflinear, defjvp, defvjp, shape_of
+from . import shape_ops as _shape
+from .elementwise import exp, where
+from ._helpers import Sample, ndim_of, normalize_axes, register, sample_arrays, samples
+
+_reshape_p = _shape.reshape_p
+_broadcast_to_p = _shape.broadcast_to_p
+
+
+def _kept_shape(x, axes) -> tuple:
+    """Shape of the reduction of ``x`` over ``axes`` with keepdims=True."""
+    kept = list(shape_of(x))
+    for a in axes:
+        kept[a] = 1
+    return tuple(kept)
+
+
+def keep_dims(value, x, axes, keepdims):
+    """A reduced value (or its cotangent, with batch axes) reshaped to the
+    keepdims form so that it broadcasts against ``x``."""
+    if keepdims:
+        return value
+    kept = _kept_shape(x, axes)
+    ans_ndim = len(kept) - len(axes)
+    return _reshape_p(value, shape=kept, in_ndim=ans_ndim) if isinstance(value, Tracer) else np.reshape(
+        value, tuple(shape_of(value))[: ndim_of(value) - ans_ndim] + kept
+    )
+
+
+def expand_cotangent(g, x, axes, keepdims):
+    """Broadcast a cotangent of the reduction back to ``batch + x.shape``."""
+    kept = keep_dims(g, x, axes, keepdims)
+    return _broadcast_to_p(kept, shape=tuple(shape_of(x)), in_ndim=len(shape_of(x)))
+
+
+def _reduction_samples(domain="real"):
+    def make(rng):
+        return [
+            Sample(sample_arrays(rng, domain, (2, 3)), {"axis": (-2, -1), "keepdims": False}),
+            Sample(sample_arrays(rng, domain, (2, 3)), {"axis": (-1,), "keepdims": False}),
+            Sample(sample_arrays(rng, domain, (2, 3, 2)), {"axis": (-3, -1), "keepdims": True}),
+        ]
+
+    return make
+
+
+# ---------------------------------------------------------------------- sum
+
+
+def _sum_impl(x, *, axis, keepdims):
+    return np.sum(x, axis=axis, keepdims=keepdims)
+
+
+sum_p = register(_sum_impl, "sum")
+deflinear(sum_p, lambda g, ans, x, *, axis, keepdims: expand_cotangent(g, x, axis, keepdims))
+samples(sum_p, _reduction_samples())
+
+
+def sum(a, axis=None, dtype=None, out=None, keepdims=False, **kwargs):  # noqa: A001
+    if not isinstance(a, Tracer):
+        return np.sum(a, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **kwargs)
+    _no_out(out, kwargs, "sum")
+    if dtype is not None:
+        a = a.astype(dtype)
+    return sum_p(a, axis=normalize_axes(axis, ndim_of(a)), keepdims=bool(keepdims))
+
+
+def _no_out(out, kwargs, name):
+    if out is not None:
+        raise TypeError(f"dualrev: {name} of a traced value takes no out= argument (no in-place writes)")
+    extra = {k: v for k, v in kwargs.items() if v is not np._NoValue}
+    if extra:
+        raise TypeError(f"dualrev: {name} of a traced value does not support {sorted(extra)}")
+
+
+def _count(a, axis) -> int:
+    s = shape_of(a)
+    axes = normalize_axes(axis, len(s))
+    return int(np.prod([s[ax] for ax in axes], dtype=np.int64))
+
+
+def mean(a, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
+    if not isinstance(a, Tracer):
+        return np.mean(a, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **kwargs)
+    _no_out(out, kwargs, "mean")
+    return sum(a, axis=axis, dtype=dtype, keepdims=keepdims) / _count(a, axis)
+
+
+# ------------------------------------------------------------------ max, min
+
+
+def _tie_weights(x, ans, axes, keepdims):
+    """1/(number of tied maxima) at each maximal entry of ``x``, 0 elsewhere."""
+    x = concrete(x)
+    hit = x == keep_dims(concrete(ans), x, axes, keepdims)
+    return hit / np.sum(hit, axis=axes, keepdims=True)
+
+
+def _extremum(impl, name):
+    prim = register(impl, name)
+    defjvp(
+        prim,
+        lambda t, ans, x, *, axis, keepdims: sum_p(t * _tie_weights(x, ans, axis, keepdims), axis=axis, keepdims=keepdims),
+    )
+    defvjp(
+        prim,
+        lambda g, ans, x, *, axis, keepdims: expand_cotangent(g, x, axis, keepdims) * _tie_weights(x, ans, axis, keepdims),
+    )
+    samples(prim, _reduction_samples("distinct"))
+    return prim
+
+
+amax_p = _extremum(lambda x, *, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims), "max")
+amin_p = _extremum(lambda x, *, axis, keepdims: np.min(x, axis=axis, keepdims=keepdims), "min")
+
+
+def max(a, axis=None, out=None, keepdims=False, **kwargs):  # noqa: A001
+    if not isinstance(a, Tracer):
+        return np.max(a, axis=axis, out=out, keepdims=keepdims, **kwargs)
+    _no_out(out, kwargs, "max")
+    return amax_p(a, axis=normalize_axes(axis, ndim_of(a)), keepdims=bool(keepdims))
+
+
+def min(a, axis=None, out=None, keepdims=False, **kwargs):  # noqa: A001
+    if not isinstance(a, Tracer):
+        return np.min(a, axis=axis, out=out, keepdims=keepdims, **kwargs)
+    _no_out(out, kwargs, "min")
+    return amin_p(a, axis=normalize_axes(axis, ndim_of(a)), keepdims=bool(keepdims))
+
+
+amax = max
+amin = min
+
+# --------------------------------------------------------------------- prod
+
+
+def _prod_others(x, ans, axes, keepdims):
+    """∂ prod(x) / ∂x_i = the product of all the *other* entries.
+
+    Without zeros that is ``prod / x_i``. With zeros (where the division
+    fails) it is computed directly: move the reduced axes last, flatten them
+    to n entries, and take the product of an n×n array whose row i is x with
+    entry i replaced by 1. Both branches are written with dualrev.numpy, so
+    second derivatives work too.
+    """
+    if np.all(concrete(x) != 0):
+        return keep_dims(ans, x, axes, keepdims) / x
+    s = tuple(shape_of(x))
+    nd = len(s)
+    reduced = [a % nd for a in axes]
+    kept = [i for i in range(nd) if i not in reduced]
+    moved = _shape.transpose(x, tuple(kept + reduced))
+    n = int(np.prod([s[i] for i in reduced], dtype=np.int64))
+    flat = _shape.reshape(moved, tuple(s[i] for i in kept) + (n,))
+    rows = where(np.eye(n, dtype=bool), 1.0, _shape.expand_dims(flat, -2))
+    others = prod(rows, axis=-1)
+    others = _shape.reshape(others, tuple(s[i] for i in kept) + tuple(s[i] for i in reduced))
+    return _shape.transpose(others, tuple(int(i) for i in np.argsort(kept + reduced)))
+
+
+prod_p = register(lambda x, *, axis, keepdims: np.prod(x, axis=axis, keepdims=keepdims), "prod")
+defjvp(
+    prod_p,
+    lambda t, ans, x, *, axis, keepdims: sum_p(t * _prod_others(x, ans, axis, keepdims), axis=axis, keepdims=keepdims),
+)
+defvjp(
+    prod_p,
+    lambda g, ans, x, *, axis, keepdims: expand_cotangent(g, x, axis, keepdims) * _prod_others(x, ans, axis, keepdims),
+)
+
+
+def _prod_samples(rng):
+    with_zero = sample_arrays(rng, "real", (2, 3))[0]
+    with_zero[0, 1] = 0.0
+    return _reduction_samples("nonzero")(rng) + [Sample((with_zero,), {"axis": (-1,), "keepdims": False})]
+
+
+samples(prod_p, _prod_samples)
+
+
+def prod(a, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
+    if not isinstance(a, Tracer):
+        return np.prod(a, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **kwargs)
+    _no_out(out, kwargs, "prod")
+    if dtype is not None:
+        a = a.astype(dtype)
+    return prod_p(a, axis=normalize_axes(axis, ndim_of(a)), keepdims=bool(keepdims))
+
+
+# ---------------------------------------------------------------- logsumexp
+
+
+def _softmax_weights(x, ans, axes, keepdims):
+    return exp(x - keep_dims(ans, x, axes, keepdims))
+
+
+logsumexp_p = register(
+    lambda x, *, axis, keepdims: scipy.special.logsumexp(x, axis=axis, keepdims=keepdims), "logsumexp"
+)
+defjvp(
+    logsumexp_p,
+    lambda t, ans, x, *, axis, keepdims: sum_p(t * _softmax_weights(x, ans, axis, keepdims), axis=axis, keepdims=keepdims),
+)
+defvjp(
+    logsumexp_p,
+    lambda g, ans, x, *, axis, keepdims: expand_cotangent(g, x, axis, keepdims) * _softmax_weights(x, ans, axis, keepdims),
+)
+samples(logsumexp_p, _reduction_samples())
+
+
+def logsumexp(a, axis=None, keepdims=False):
+    """log Σ exp(a) over ``axis``, computed stably; its gradient is softmax(a)."""
+    if not isinstance(a, Tracer):
+        return scipy.special.logsumexp(a, axis=axis, keepdims=keepdims)
+    return logsumexp_p(a, axis=normalize_axes(axis, ndim_of(a)), keepdims=bool(keepdims))
+
+
+__all__ = ["sum", "mean", "max", "min", "amax", "amin", "prod", "logsumexp"]
+
+del builtins

@@ -1,0 +1,147 @@
+"""Reverse accumulation (backprop) on a tape.
+
+During the forward pass every primitive applied to a :class:`Node` is appended
+to the trace's *tape* (a Wengert list). Execution order is already a
+topological order, so the backward sweep is one loop over the tape in reverse:
+for each entry, take the cotangent of its output ``ȳ`` and add
+``VJP_i(ȳ) = ȳ · ∂y/∂a_i`` to the cotangent of each traced argument ``a_i``.
+No recursion, no sort, no graph objects: nodes are integers (slots) and the
+cotangents live in a dict keyed by slot.
+
+The price of reverse mode is memory: each tape entry keeps the primal values
+its VJP rules need until the sweep reaches it. The sweep pops entries as it
+goes, so intermediates are released as soon as they are used.
+
+Cotangents may carry leading batch axes: ``jacobian(mode="reverse")`` pulls
+all output directions through one sweep.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .core import Primitive, Trace, Tracer, dtype_of, shape_of
+
+
+class ReverseTrace(Trace):
+    """One reverse-mode transformation: its tape and a slot counter."""
+
+    __slots__ = ("tape", "n_slots")
+
+    def __init__(self) -> None:
+        super().__init__()
+        # Entries: (prim, primals, kwargs, ans, parents, out) where parents is a
+        # tuple of (argnum, slot) for the traced arguments and out is the output
+        # slot (a tuple of slots for multiple-result primitives).
+        self.tape: list[tuple] = []
+        self.n_slots = 0
+
+    def new_node(self, value: Any) -> "Node":
+        node = Node(value, self, self.n_slots)
+        self.n_slots += 1
+        return node
+
+    def process(self, prim: Primitive, args: tuple, kwargs: dict) -> Any:
+        primals = list(args)
+        parents = []
+        for i, arg in enumerate(args):
+            if isinstance(arg, Node) and arg._trace is self:
+                primals[i] = arg.value
+                if prim.vjp_rule(i) is not None:  # raises now if the rule is missing
+                    parents.append((i, arg.slot))
+        ans = prim(*primals, **kwargs)
+        if prim.multiple_results:
+            nodes = tuple(self.new_node(a) for a in ans)
+            out = tuple(n.slot for n in nodes)
+        else:
+            nodes = self.new_node(ans)
+            out = nodes.slot
+        if parents:
+            self.tape.append((prim, tuple(primals), kwargs, ans, tuple(parents), out))
+        return nodes
+
+
+class Node(Tracer):
+    """A value recorded on a reverse trace: its primal and its slot number."""
+
+    __slots__ = ("value", "slot")
+
+    def __init__(self, value: Any, trace: ReverseTrace, slot: int) -> None:
+        self.value = value
+        self.slot = slot
+        self._trace = trace
+
+    @property
+    def primal(self) -> Any:
+        return self.value
+
+    def __repr__(self) -> str:
+        return f"Node(value={self.value!r}, slot={self.slot})"
+
+
+def backward(tape: list, seeds: dict[int, Any], consume: bool = True) -> dict[int, Any]:
+    """The backward sweep: propagate cotangents from ``seeds`` through ``tape``.
+
+    ``seeds`` maps output slots to their cotangents; the result maps every slot
+    reached to its accumulated cotangent. With ``consume=True`` the tape is
+    emptied as it is swept, freeing each entry's intermediates right after use.
+    """
+    cotangents = dict(seeds)
+    entries = _popping(tape) if consume else reversed(tape)
+    for prim, primals, kwargs, ans, parents, out in entries:
+        if prim.multiple_results:
+            gs = [cotangents.pop(s, None) for s in out]
+            if all(g is None for g in gs):
+                continue
+            batch = _batch_shape(gs, ans)
+            ct = tuple(
+                g if g is not None else np.zeros(batch + shape_of(a), dtype=dtype_of(a))
+                for g, a in zip(gs, ans)
+            )
+        else:
+            ct = cotangents.pop(out, None)
+            if ct is None:
+                continue
+        for argnum, slot in parents:
+            contrib = _apply_vjp(prim, argnum, ct, ans, primals, kwargs)
+            if contrib is None:
+                continue
+            prev = cotangents.get(slot)
+            cotangents[slot] = contrib if prev is None else prev + contrib
+    return cotangents
+
+
+def _popping(tape: list):
+    while tape:
+        yield tape.pop()
+
+
+def _batch_shape(gs: list, ans: tuple) -> tuple:
+    """The leading batch axes of a multiple-result cotangent, read off a present entry."""
+    for g, a in zip(gs, ans):
+        if g is not None:
+            return tuple(np.shape(g)[: np.ndim(g) - np.ndim(a)])
+    return ()
+
+
+def _apply_vjp(prim, argnum, ct, ans, primals, kwargs):
+    rule = prim.vjp_rule(argnum)
+    if rule is None:
+        return None
+    if prim.vjp_batched:
+        return rule(ct, ans, *primals, **kwargs)
+    # The rule takes one direction at a time: loop over a leading batch axis.
+    first = ct[0] if prim.multiple_results else ct
+    ref = ans[0] if prim.multiple_results else ans
+    if np.ndim(first) == np.ndim(ref):
+        return rule(ct, ans, *primals, **kwargs)
+    from . import numpy as dnp
+
+    k = np.shape(first)[0]
+    if prim.multiple_results:
+        results = [rule(tuple(c[b] for c in ct), ans, *primals, **kwargs) for b in range(k)]
+    else:
+        results = [rule(ct[b], ans, *primals, **kwargs) for b in range(k)]
+    return dnp.stack(results)
