@@ -82,7 +82,7 @@ from ..core import deflinear  # noqa: E402
 
 _cast_p = register(_cast_impl, "astype")
 deflinear(_cast_p, lambda g, ans, x, *, dtype: _cast_p(g, dtype=dtype_of(x)))
-samples(_cast_p, lambda rng: [Sample(sample_arrays(rng, "real", (3,)), {"dtype": np.dtype(np.float32)})])
+samples(_cast_p, lambda rng: [Sample(sample_arrays(rng, "real", (3,)), {"dtype": np.dtype(np.float64)})])
 
 
 def _iter(self):
