@@ -8,9 +8,15 @@ For each primitive and each differentiable argument:
   rules (exact up to rounding: the two rules must be transposes);
 * a batch of directions gives the same result as a loop over single ones, for
   both rules;
-* the rules return the right shape and keep float32 as float32.
+* the rules return the right shape and keep float32 as float32;
+* second derivatives (forward-over-reverse, reverse-over-forward and their
+  siblings) agree with each other and with finite differences of the
+  gradient, for every primitive whose metadata says it is twice
+  differentiable (``samples(..., order=2)``, the default).
 
 No per-op test code: the primitives declare their sample inputs.
+Multiple-result primitives (``eigh``, ``svd``, ``qr``, ``slogdet``) are
+compared on the concatenation of their raveled outputs.
 """
 
 import numpy as np
@@ -56,11 +62,29 @@ def _call(prim, sample, argnum, value):
     return prim(*args, **sample.kwargs)
 
 
+def _flat(value, batch=()):
+    """One array from a primitive's result (or a tuple of them, for multiple
+    results), keeping ``batch`` leading axes: ``batch + (total size,)``."""
+    if isinstance(value, tuple):
+        return np.concatenate([np.reshape(np.asarray(v, dtype=np.float64), batch + (-1,)) for v in value], axis=-1)
+    return np.reshape(np.asarray(value, dtype=np.float64), batch + (-1,))
+
+
+def _random_like(rng, ans, batch=()):
+    if isinstance(ans, tuple):
+        return tuple(rng.standard_normal(batch + np.shape(a)) for a in ans)
+    return rng.standard_normal(batch + np.shape(ans))
+
+
+def _shape_tree(value):
+    return tuple(np.shape(v) for v in value) if isinstance(value, tuple) else np.shape(value)
+
+
 def _fd_jvp(prim, sample, argnum, direction, eps=1e-6):
     x = sample.args[argnum]
     h = eps * max(1.0, float(np.max(np.abs(x))) if np.size(x) else 1.0)
-    plus = np.asarray(_call(prim, sample, argnum, x + h * direction), dtype=np.float64)
-    minus = np.asarray(_call(prim, sample, argnum, x - h * direction), dtype=np.float64)
+    plus = _flat(_call(prim, sample, argnum, x + h * direction))
+    minus = _flat(_call(prim, sample, argnum, x - h * direction))
     return (plus - minus) / (2 * h)
 
 
@@ -83,9 +107,10 @@ def test_jvp_matches_finite_differences(prim, sample, argnum):
     ans, jvp, _ = _rules(prim, sample, argnum)
     for _ in range(2):
         v = rng.standard_normal(np.shape(x))
-        got = np.asarray(jvp(v))
+        got = jvp(v)
+        assert _shape_tree(got) == _shape_tree(ans)
+        got = _flat(got)
         want = _fd_jvp(prim, sample, argnum, v)
-        assert got.shape == np.shape(ans)
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7, err_msg=f"{prim.name} arg {argnum}")
 
 
@@ -97,9 +122,10 @@ def test_adjoint_identity(prim, sample, argnum):
     ans, jvp, vjp = _rules(prim, sample, argnum)
     for _ in range(3):
         v = rng.standard_normal(np.shape(x))
-        u = rng.standard_normal(np.shape(ans))
-        jv = np.asarray(jvp(v))
+        u = _random_like(rng, ans)
+        jv = _flat(jvp(v))
         jtu = np.asarray(vjp(u))
+        u = _flat(u)
         assert jtu.shape == np.shape(x), f"{prim.name}: VJP shape {jtu.shape} != argument shape {np.shape(x)}"
         lhs = float(np.sum(u * jv))
         rhs = float(np.sum(jtu * v))
@@ -114,14 +140,19 @@ def test_batched_rules_equal_looped(prim, sample, argnum):
     ans, jvp, vjp = _rules(prim, sample, argnum)
     k = 3
     V = rng.standard_normal((k,) + np.shape(x))
-    U = rng.standard_normal((k,) + np.shape(ans))
-    batched_jvp = np.asarray(jvp(V))
+    U = _random_like(rng, ans, (k,))
+    batched_jvp = jvp(V)
     batched_vjp = np.asarray(vjp(U))
-    assert batched_jvp.shape == (k,) + np.shape(ans)
+    if isinstance(ans, tuple):
+        assert _shape_tree(batched_jvp) == tuple((k,) + np.shape(a) for a in ans)
+    else:
+        assert np.shape(batched_jvp) == (k,) + np.shape(ans)
     assert batched_vjp.shape == (k,) + np.shape(x)
+    batched_jvp = _flat(batched_jvp, (k,))
     for i in range(k):
-        np.testing.assert_allclose(batched_jvp[i], np.asarray(jvp(V[i])), rtol=1e-13, atol=1e-14)
-        np.testing.assert_allclose(batched_vjp[i], np.asarray(vjp(U[i])), rtol=1e-13, atol=1e-14)
+        U_i = tuple(u[i] for u in U) if isinstance(U, tuple) else U[i]
+        np.testing.assert_allclose(batched_jvp[i], _flat(jvp(V[i])), rtol=1e-13, atol=1e-14)
+        np.testing.assert_allclose(batched_vjp[i], np.asarray(vjp(U_i)), rtol=1e-13, atol=1e-14)
 
 
 @pytest.mark.parametrize("prim,sample,argnum", CASES)
@@ -143,8 +174,48 @@ def test_float32_stays_float32(prim, sample, argnum):
     def f(x):
         a = list(args)
         a[argnum] = x
-        return dnp.sum(prim(*a, **kwargs))
+        out = prim(*a, **kwargs)
+        return sum(dnp.sum(o) for o in out) if isinstance(out, tuple) else dnp.sum(out)
 
     for mode in ("forward", "reverse"):
         g = dr.grad(f, mode=mode)(x32)
         assert np.asarray(g).dtype == np.float32, mode
+
+
+# ----------------------------------------------------------- second order
+
+SECOND_ORDER_CASES = []
+for _prim in PRIMITIVES:
+    if getattr(_prim, "test_order", 2) < 2 or _prim.test_inputs is None:
+        continue
+    _samples = _prim.test_inputs(np.random.default_rng(1234))
+    if _samples:  # the first sample of each primitive keeps this test fast
+        for _argnum in _samples[0].diff:
+            SECOND_ORDER_CASES.append(pytest.param(_prim, _samples[0], _argnum, id=f"{_prim.name}-arg{_argnum}"))
+
+
+def _scalarised(prim, sample, argnum):
+    """x ↦ Σ w ⊙ prim(..., x, ...) with fixed random weights w: a scalar
+    function whose Hessian involves the primitive's second derivative."""
+    rng = np.random.default_rng(3)
+    weights = _random_like(rng, prim(*sample.args, **sample.kwargs))
+
+    def f(x):
+        out = _call(prim, sample, argnum, x)
+        if isinstance(out, tuple):
+            return sum(dnp.sum(o * w) for o, w in zip(out, weights))
+        return dnp.sum(out * weights)
+
+    return f
+
+
+def test_second_order_cases_cover_the_registry():
+    assert len(SECOND_ORDER_CASES) >= len(PRIMITIVES) // 2
+
+
+@pytest.mark.parametrize("prim,sample,argnum", SECOND_ORDER_CASES)
+def test_second_order(prim, sample, argnum):
+    """Hessians: forward-over-reverse == reverse-over-forward (and the other two
+    pairings) == finite differences of the gradient."""
+    f = _scalarised(prim, sample, argnum)
+    dr.testing.check_grads(f, sample.args[argnum], modes=("forward", "reverse"), order=2, rtol=1e-4, atol=1e-6)

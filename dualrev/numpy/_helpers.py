@@ -125,6 +125,8 @@ DOMAINS: dict[str, Callable[[np.random.Generator, tuple], np.ndarray]] = {
     "above_minus_one": lambda rng, s: rng.uniform(-0.5, 2.0, s),
     "nonzero": lambda rng, s: rng.choice([-1.0, 1.0], s) * rng.uniform(0.5, 2.0, s),
     "small": lambda rng, s: rng.uniform(-1.2, 1.2, s),  # tan, exp of big powers
+    "above_one": lambda rng, s: rng.uniform(1.2, 3.0, s),  # arccosh
+    "probability": lambda rng, s: rng.uniform(0.1, 0.9, s),  # logit
     "distinct": lambda rng, s: rng.permutation(np.arange(int(np.prod(s)), dtype=float)).reshape(s) * 0.37
     + rng.uniform(-0.05, 0.05, s),  # no ties (max/min/sort)
 }
@@ -148,9 +150,15 @@ class Sample:
         return f"Sample(shapes={shapes}, kwargs={self.kwargs}, diff={self.diff})"
 
 
-def samples(prim: Primitive, make: Callable[[np.random.Generator], list]) -> Primitive:
-    """Attach test metadata: ``make(rng)`` returns a list of :class:`Sample`."""
+def samples(prim: Primitive, make: Callable[[np.random.Generator], list], *, order: int = 2) -> Primitive:
+    """Attach test metadata: ``make(rng)`` returns a list of :class:`Sample`.
+
+    ``order`` is how many times the primitive is differentiable on those
+    samples through its rules (2: the rules are themselves written with
+    differentiable ops, so the registry tests also check second derivatives).
+    """
     prim.test_inputs = make
+    prim.test_order = order
     return prim
 
 

@@ -267,6 +267,221 @@ def reciprocal(x):
     return 1 / x
 
 
+# ------------------------------------------- more unary functions (issue 5)
+# Each local derivative is written with dualrev.numpy, so second derivatives
+# come for free. Constants are Python floats so that float32 stays float32.
+
+_LN2 = float(np.log(2.0))
+_LN10 = float(np.log(10.0))
+_TWO_OVER_SQRT_PI = float(2.0 / np.sqrt(np.pi))
+
+arcsin = _unary(np.arcsin, "arcsin", lambda ans, x: 1 / sqrt(1 - x * x), domain="unit")
+arccos = _unary(np.arccos, "arccos", lambda ans, x: -1 / sqrt(1 - x * x), domain="unit")
+arcsinh = _unary(np.arcsinh, "arcsinh", lambda ans, x: 1 / sqrt(x * x + 1))
+arccosh = _unary(np.arccosh, "arccosh", lambda ans, x: 1 / sqrt(x * x - 1), domain="above_one")
+arctanh = _unary(np.arctanh, "arctanh", lambda ans, x: 1 / (1 - x * x), domain="unit")
+exp2 = _unary(np.exp2, "exp2", lambda ans, x: ans * _LN2)
+log2 = _unary(np.log2, "log2", lambda ans, x: 1 / (x * _LN2), domain="positive")
+log10 = _unary(np.log10, "log10", lambda ans, x: 1 / (x * _LN10), domain="positive")
+# cbrt'(x) = 1 / (3 cbrt(x)²): infinite at 0 (a genuine vertical tangent).
+cbrt = _unary(np.cbrt, "cbrt", lambda ans, x: 1 / (3 * ans * ans), domain="nonzero")
+erf = _unary(scipy.special.erf, "erf", lambda ans, x: _TWO_OVER_SQRT_PI * exp(-x * x))
+erfc = _unary(scipy.special.erfc, "erfc", lambda ans, x: -_TWO_OVER_SQRT_PI * exp(-x * x))
+logit = _unary(scipy.special.logit, "logit", lambda ans, x: 1 / (x * (1 - x)), domain="probability")
+
+
+def _polygamma_impl(x, *, n):
+    return scipy.special.polygamma(n, x).astype(dtype_of(x), copy=False)
+
+
+# ψ⁽ⁿ⁾ with the order n static: d/dx ψ⁽ⁿ⁾(x) = ψ⁽ⁿ⁺¹⁾(x), so every derivative
+# of gammaln / digamma stays inside this one primitive.
+polygamma_p = register(_polygamma_impl, "polygamma")
+defjvp(polygamma_p, lambda t, ans, x, *, n: t * polygamma_p(x, n=n + 1))
+defvjp(polygamma_p, lambda g, ans, x, *, n: g * polygamma_p(x, n=n + 1))
+samples(polygamma_p, lambda rng: [Sample(sample_arrays(rng, "positive", (3,)), {"n": 1})])
+gammaln = _unary(scipy.special.gammaln, "gammaln", lambda ans, x: digamma(x), domain="positive")
+digamma = _unary(scipy.special.digamma, "digamma", lambda ans, x: polygamma_p(x, n=1), domain="positive")
+psi = digamma
+
+
+def polygamma(n, x):
+    """``scipy.special.polygamma(n, x)``, differentiable in ``x`` (``n`` is a static int)."""
+    if not isinstance(x, Tracer):
+        return scipy.special.polygamma(n, x)
+    return polygamma_p(x, n=int(n))
+
+
+def _sinc_derivative(ans, x):
+    """sinc(x) = sin(πx)/(πx): sinc'(x) = (cos(πx) − sinc(x)) / x, and 0 at x = 0
+    (the limit; sinc is even)."""
+    zero = concrete(x) == 0
+    if not np.any(zero):
+        return (cos(np.pi * x) - ans) / x
+    safe_x = where(zero, 1.0, x)
+    return where(zero, 0.0, (cos(np.pi * safe_x) - sinc(safe_x)) / safe_x)
+
+
+sinc = _unary(np.sinc, "sinc", _sinc_derivative)
+
+
+def fabs(x):
+    """``np.fabs`` = ``absolute`` on real input (fabs'(0) = 0)."""
+    return absolute(x)
+
+
+def deg2rad(x):
+    return x * float(np.pi / 180.0)
+
+
+def rad2deg(x):
+    return x * float(180.0 / np.pi)
+
+
+radians = deg2rad
+degrees = rad2deg
+
+
+def expit(x):
+    """The logistic sigmoid (``scipy.special.expit``)."""
+    return sigmoid(x)
+
+
+def float_power(x, y):
+    """``np.float_power``: ``power`` computed in float64 (at least)."""
+    if not (isinstance(x, Tracer) or isinstance(y, Tracer)):
+        return np.float_power(x, y)
+    cast = lambda v: v.astype(np.float64) if isinstance(v, Tracer) and dtype_of(v) != np.float64 else v  # noqa: E731
+    return power(cast(x), cast(y) if isinstance(y, Tracer) else np.asarray(y, dtype=np.float64))
+
+
+def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
+    """``np.nan_to_num``: derivative 1 at finite entries, 0 at replaced ones."""
+    if not isinstance(x, Tracer):
+        return np.nan_to_num(x, copy=copy, nan=nan, posinf=posinf, neginf=neginf)
+    value = concrete(x)
+    finite = np.isfinite(value)
+    if np.all(finite):
+        return x
+    return where_p(finite, x, np.nan_to_num(value, nan=nan, posinf=posinf, neginf=neginf))
+
+
+# ------------------------------------------ more binary functions (issue 5)
+
+
+def _binary_prim(impl, name, dx, dy, make_samples):
+    """A broadcasting binary primitive from its two partial derivatives
+    ``dx(ans, x, y)`` and ``dy(ans, x, y)`` (full-shape or broadcastable)."""
+    prim = register(impl, name)
+    defjvp(
+        prim,
+        lambda t, ans, x, y: expand_rank(t, x, ans) * dx(ans, x, y),
+        lambda t, ans, x, y: expand_rank(t, y, ans) * dy(ans, x, y),
+    )
+    defvjp(
+        prim,
+        lambda g, ans, x, y: unbroadcast(g * dx(ans, x, y), x, ans),
+        lambda g, ans, x, y: unbroadcast(g * dy(ans, x, y), y, ans),
+    )
+    samples(prim, make_samples)
+    return prim
+
+
+def _safe_ratio(numerator, denominator):
+    """numerator / denominator with 0 where the denominator is exactly 0
+    (the convention of hypot and arctan2 at the origin)."""
+    zero = concrete(denominator) == 0
+    if not np.any(zero):
+        return numerator / denominator
+    return where(zero, 0.0, numerator / where(zero, 1.0, denominator))
+
+
+# arctan2(y, x) = angle of (x, y): ∂/∂y = x / (x² + y²), ∂/∂x = −y / (x² + y²);
+# 0 at the origin (where the angle jumps).
+arctan2 = _binary_prim(
+    np.arctan2,
+    "arctan2",
+    lambda ans, y, x: _safe_ratio(x, x * x + y * y),
+    lambda ans, y, x: _safe_ratio(-y, x * x + y * y),
+    _binary_samples("nonzero", "nonzero"),
+)
+# hypot(x, y) = √(x² + y²): ∂/∂x = x / hypot; 0 at the origin (the norm-at-0 convention).
+hypot = _binary_prim(
+    np.hypot,
+    "hypot",
+    lambda ans, x, y: _safe_ratio(x, ans),
+    lambda ans, x, y: _safe_ratio(y, ans),
+    _binary_samples("nonzero", "nonzero"),
+)
+# logaddexp(x, y) = log(eˣ + eʸ): the partials are the softmax weights e^(x − ans), e^(y − ans).
+logaddexp = _binary_prim(
+    np.logaddexp,
+    "logaddexp",
+    lambda ans, x, y: exp(x - ans),
+    lambda ans, x, y: exp(y - ans),
+    _binary_samples(),
+)
+logaddexp2 = _binary_prim(
+    np.logaddexp2,
+    "logaddexp2",
+    lambda ans, x, y: exp2(x - ans),
+    lambda ans, x, y: exp2(y - ans),
+    _binary_samples(),
+)
+# mod(x, y) = x − floor(x / y)·y and fmod(x, y) = x − trunc(x / y)·y. Between
+# the jumps ∂/∂x = 1 and ∂/∂y = −floor(x / y) (−trunc for fmod); at a jump we
+# take the one-sided derivative of the branch NumPy returns (the jump itself,
+# like floor's, contributes 0).
+remainder = _binary_prim(
+    np.remainder,
+    "remainder",
+    lambda ans, x, y: ones_like_value(ans),
+    lambda ans, x, y: -floor(x / y),
+    _binary_samples("real", "nonzero"),
+)
+mod = remainder
+fmod = _binary_prim(
+    np.fmod,
+    "fmod",
+    lambda ans, x, y: ones_like_value(ans),
+    lambda ans, x, y: -trunc(x / y),
+    _binary_samples("real", "nonzero"),
+)
+
+
+def ones_like_value(ans):
+    """A constant array of ones shaped like ``ans`` (a local derivative of 1)."""
+    value = concrete(ans)
+    return np.ones(np.shape(value), dtype=np.result_type(value, np.float16))
+
+
+def _nan_tie_weight(x, y, first_wins):
+    """fmax/fmin: like maximum/minimum, but a NaN loses to a number (weight 0
+    for the NaN, 1 for the number); both NaN gives NaN (weight 1/2 each, as a tie)."""
+    x, y = concrete(x), concrete(y)
+    x_nan, y_nan = np.isnan(x), np.isnan(y)
+    weight = first_wins(x, y) + 0.5 * (x == y)
+    weight = np.where(y_nan & ~x_nan, 1.0, np.where(x_nan & ~y_nan, 0.0, weight))
+    weight = np.where(x_nan & y_nan, 0.5, weight)
+    return weight.astype(np.result_type(x, y, np.float16))
+
+
+fmax = _binary_prim(
+    np.fmax,
+    "fmax",
+    lambda ans, x, y: _nan_tie_weight(x, y, np.greater),
+    lambda ans, x, y: _nan_tie_weight(y, x, np.greater),
+    _binary_samples(),
+)
+fmin = _binary_prim(
+    np.fmin,
+    "fmin",
+    lambda ans, x, y: _nan_tie_weight(x, y, np.less),
+    lambda ans, x, y: _nan_tie_weight(y, x, np.less),
+    _binary_samples(),
+)
+
+
 __all__ = [
     "sin",
     "cos",
@@ -305,4 +520,30 @@ __all__ = [
     "clip",
     "square",
     "reciprocal",
+    "arcsin",
+    "arccos",
+    "arcsinh",
+    "arccosh",
+    "arctanh",
+    "exp2",
+    "log2",
+    "log10",
+    "cbrt",
+    "sinc",
+    "fabs",
+    "deg2rad",
+    "rad2deg",
+    "radians",
+    "degrees",
+    "float_power",
+    "nan_to_num",
+    "arctan2",
+    "hypot",
+    "logaddexp",
+    "logaddexp2",
+    "remainder",
+    "mod",
+    "fmod",
+    "fmax",
+    "fmin",
 ]
