@@ -26,12 +26,15 @@ from .core import (
     is_traced,
     primitive,
 )
+from .explicit import ExplicitCost, ExplicitMemoryError
 from .tree import tree_flatten, tree_map, tree_unflatten
 
 __version__ = "0.1.0"
 
 __all__ = [
     "MODES",
+    "ExplicitCost",
+    "ExplicitMemoryError",
     "grad",
     "value_and_grad",
     "jacobian",
