@@ -155,19 +155,19 @@ class ExplicitCost:
     """What one explicit Jacobian cost, under the cost model of this module.
 
     * ``order``: the order asked for (``"forward"``, ``"reverse"``, ``"optimal"``).
-    * ``plan``: a readable description of the elimination order / bracketing run.
     * ``multiply_adds``: exact number of scalar multiply-adds of the accumulation.
     * ``local_jacobian_entries``: number of local-Jacobian entries materialised.
     * ``local_jacobians``: number of local Jacobians (one per op and argument).
+    * ``plan``: a readable description of the elimination order / bracketing run.
     * ``candidates``: the symbolic cost of every order considered, by name
       (``forward``, ``reverse``, ``markowitz`` and, for chains, ``chain DP``).
     """
 
     order: str
-    plan: str
     multiply_adds: int
     local_jacobian_entries: int
     local_jacobians: int
+    plan: str
     candidates: dict = field(default_factory=dict)
 
 
@@ -292,7 +292,7 @@ def _product_cost(graph: _Graph, w: int, v: int, u: int, outer: Any, inner: Any)
     return sizes[w] * sizes[v] * sizes[u]
 
 
-def elimination_cost(graph: _Graph, v: int) -> int:
+def _elimination_cost(graph: _Graph, v: int) -> int:
     """Multiply-adds of eliminating ``v`` now: Σ_u Σ_w size_w · size_v · size_u
     over its current predecessors u and successors w (identity edges free)."""
     total = 0
@@ -346,7 +346,7 @@ def _markowitz_order(graph: _Graph, intermediates: list[int]) -> list[int]:
     (ties: earliest in execution order)."""
     sim = graph.symbolic()
     remaining = set(intermediates)
-    costs = {v: elimination_cost(sim, v) for v in remaining}
+    costs = {v: _elimination_cost(sim, v) for v in remaining}
     order = []
     while remaining:
         v = min(remaining, key=lambda x: (costs[x], x))
@@ -355,7 +355,7 @@ def _markowitz_order(graph: _Graph, intermediates: list[int]) -> list[int]:
         remaining.discard(v)
         order.append(v)
         for n in neighbours & remaining:
-            costs[n] = elimination_cost(sim, n)
+            costs[n] = _elimination_cost(sim, n)
     return order
 
 
