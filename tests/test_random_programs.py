@@ -1,6 +1,7 @@
 """Hypothesis builds random programs — DAGs of registry ops with broadcasting,
-reductions, indexing and products — and checks forward == reverse (tight, the
-two modes must agree to rounding) and both == central finite differences."""
+reductions, indexing and products — and checks forward == reverse == explicit
+(tight: the modes must agree to rounding) and all == central finite
+differences. (tests/test_explicit.py checks each explicit order separately.)"""
 
 import numpy as np
 from hypothesis import given, settings
@@ -152,4 +153,4 @@ def test_forward_equals_reverse_equals_finite_differences(prog, seed):
     def f(*xs):
         return run(program, n_outputs, *xs)
 
-    dr.testing.check_grads(f, *inputs, modes=("forward", "reverse"), rtol=1e-5, atol=1e-6)
+    dr.testing.check_grads(f, *inputs, modes=("forward", "reverse", "explicit"), rtol=1e-5, atol=1e-6)
