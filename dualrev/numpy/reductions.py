@@ -17,7 +17,7 @@ import builtins
 import numpy as np
 import scipy.special
 
-from ..core import Tracer, concrete, deflinear, defjvp, defvjp, shape_of
+from ..core import Tracer, concrete, deflinear, defjvp, defvjp, dtype_of, shape_of
 from . import shape_ops as _shape
 from .elementwise import exp, where
 from ._helpers import Sample, ndim_of, normalize_axes, register, sample_arrays, samples
@@ -234,6 +234,206 @@ def logsumexp(a, axis=None, keepdims=False):
     return logsumexp_p(a, axis=normalize_axes(axis, ndim_of(a)), keepdims=bool(keepdims))
 
 
-__all__ = ["sum", "mean", "max", "min", "amax", "amin", "prod", "logsumexp"]
+# ------------------------------------------------------ cumsum, cumprod
+
+
+def _cumsum_impl(x, *, axis, reverse):
+    if reverse:  # Σ_{j ≥ i}: the transpose of the running sum
+        return np.flip(np.cumsum(np.flip(x, axis), axis=axis), axis)
+    return np.cumsum(x, axis=axis)
+
+
+# The running sum y_i = Σ_{j ≤ i} x_j is linear; its transpose sums the
+# cotangent from the other end: x̄_j = Σ_{i ≥ j} ȳ_i (a reversed running sum).
+cumsum_p = register(_cumsum_impl, "cumsum")
+deflinear(cumsum_p, lambda g, ans, x, *, axis, reverse: cumsum_p(g, axis=axis, reverse=not reverse))
+samples(
+    cumsum_p,
+    lambda rng: [
+        Sample(sample_arrays(rng, "real", (4,)), {"axis": -1, "reverse": False}),
+        Sample(sample_arrays(rng, "real", (3, 2)), {"axis": -2, "reverse": True}),
+    ],
+)
+
+
+def _cumulative_axis(a, axis):
+    if axis is None:
+        return _shape.ravel(a), -1
+    (ax,) = normalize_axes(axis, ndim_of(a))
+    return a, ax
+
+
+def cumsum(a, axis=None, dtype=None, out=None):
+    if not isinstance(a, Tracer):
+        return np.cumsum(a, axis=axis, dtype=dtype, out=out)
+    _no_out(out, {}, "cumsum")
+    if dtype is not None:
+        a = a.astype(dtype)
+    a, ax = _cumulative_axis(a, axis)
+    return cumsum_p(a, axis=ax, reverse=False)
+
+
+def _cumprod_weights(x, axis):
+    """M[..., j, k] = ∂y_k/∂x_j = Π_{i ≤ k, i ≠ j} x_i for j ≤ k (0 above), with
+    the data axis moved last: the product of the entries *other* than x_j,
+    computed without dividing by x_j (so zeros are fine)."""
+    moved = _shape.moveaxis(x, axis, -1)
+    n = shape_of(moved)[-1]
+    rows = where(np.eye(n, dtype=bool), 1.0, _shape.expand_dims(moved, -2))
+    return where(np.triu(np.ones((n, n), dtype=bool)), cumprod(rows, axis=-1), 0.0)
+
+
+def _cumprod_jvp(t, ans, x, *, axis):
+    if np.all(concrete(x) != 0):  # ẏ = y ⊙ cumsum(ẋ / x)
+        return ans * cumsum_p(t / x, axis=axis, reverse=False)
+    from .products import matmul
+
+    moved = _shape.expand_dims(_shape.moveaxis(t, axis, -1), -2)
+    return _shape.moveaxis(_shape.squeeze(matmul(moved, _cumprod_weights(x, axis)), -2), -1, axis)
+
+
+def _cumprod_vjp(g, ans, x, *, axis):
+    if np.all(concrete(x) != 0):  # x̄ = reversed-cumsum(ȳ ⊙ y) / x
+        return cumsum_p(g * ans, axis=axis, reverse=True) / x
+    from .products import matmul
+
+    moved = _shape.expand_dims(_shape.moveaxis(g, axis, -1), -1)
+    return _shape.moveaxis(_shape.squeeze(matmul(_cumprod_weights(x, axis), moved), -1), -1, axis)
+
+
+cumprod_p = register(lambda x, *, axis: np.cumprod(x, axis=axis), "cumprod")
+defjvp(cumprod_p, _cumprod_jvp)
+defvjp(cumprod_p, _cumprod_vjp)
+
+
+def _cumprod_samples(rng):
+    with_zero = sample_arrays(rng, "real", (2, 4))[0]
+    with_zero[1, 1] = 0.0
+    return [
+        Sample(sample_arrays(rng, "nonzero", (4,)), {"axis": -1}),
+        Sample(sample_arrays(rng, "nonzero", (3, 2)), {"axis": -2}),
+        Sample((with_zero,), {"axis": -1}),
+    ]
+
+
+samples(cumprod_p, _cumprod_samples)
+
+
+def cumprod(a, axis=None, dtype=None, out=None):
+    if not isinstance(a, Tracer):
+        return np.cumprod(a, axis=axis, dtype=dtype, out=out)
+    _no_out(out, {}, "cumprod")
+    if dtype is not None:
+        a = a.astype(dtype)
+    a, ax = _cumulative_axis(a, axis)
+    return cumprod_p(a, axis=ax)
+
+
+# ------------------------------------------ statistics built from the above
+
+
+def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kwargs):
+    """Σ (a − mean)² / (N − ddof): a composition, so its derivative
+    2 (a − mean) / (N − ddof) comes from the rules of sum and multiply."""
+    if not isinstance(a, Tracer):
+        return np.var(a, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims, **kwargs)
+    _no_out(out, kwargs, "var")
+    if dtype is not None:
+        a = a.astype(dtype)
+    deviation = a - mean(a, axis=axis, keepdims=True)
+    return sum(deviation * deviation, axis=axis, keepdims=keepdims) / (_count(a, axis) - ddof)
+
+
+def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kwargs):
+    """√var. Where the variance is exactly 0 (constant data) the derivative of
+    the square root is infinite; we return the subgradient 0 there, as for
+    ``norm`` at the zero vector."""
+    if not isinstance(a, Tracer):
+        return np.std(a, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims, **kwargs)
+    return _safe_sqrt(var(a, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims, **kwargs))
+
+
+def _safe_sqrt(value):
+    """√value with derivative 0 (not inf·0 = NaN) where value == 0."""
+    from .elementwise import sqrt
+
+    zero = concrete(value) == 0
+    if not np.any(zero):
+        return sqrt(value)
+    return where(zero, 0.0, sqrt(where(zero, 1.0, value)))
+
+
+def nansum(a, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
+    """Σ over the non-NaN entries (NaN entries have derivative 0)."""
+    if not isinstance(a, Tracer):
+        return np.nansum(a, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **kwargs)
+    return sum(where(np.isnan(concrete(a)), 0.0, a), axis=axis, dtype=dtype, out=out, keepdims=keepdims, **kwargs)
+
+
+def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
+    if not isinstance(a, Tracer):
+        return np.nanmean(a, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **kwargs)
+    count = np.sum(~np.isnan(concrete(a)), axis=axis, keepdims=keepdims)
+    return nansum(a, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **kwargs) / count.astype(a.dtype)
+
+
+def nanmax(a, axis=None, out=None, keepdims=False, **kwargs):
+    if not isinstance(a, Tracer):
+        return np.nanmax(a, axis=axis, out=out, keepdims=keepdims, **kwargs)
+    return max(where(np.isnan(concrete(a)), -np.inf, a), axis=axis, out=out, keepdims=keepdims, **kwargs)
+
+
+def nanmin(a, axis=None, out=None, keepdims=False, **kwargs):
+    if not isinstance(a, Tracer):
+        return np.nanmin(a, axis=axis, out=out, keepdims=keepdims, **kwargs)
+    return min(where(np.isnan(concrete(a)), np.inf, a), axis=axis, out=out, keepdims=keepdims, **kwargs)
+
+
+def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
+    """Σ w a / Σ w (differentiable in ``a`` and in ``weights``)."""
+    if not isinstance(a, Tracer) and not isinstance(weights, Tracer):
+        return np.average(a, axis=axis, weights=weights, returned=returned, keepdims=keepdims)
+    if weights is None:
+        avg = mean(a, axis=axis, keepdims=keepdims)
+        scale = np.full(shape_of(avg), _count(a, axis), dtype=np.result_type(a.dtype, np.float16))
+        return (avg, scale) if returned else avg
+    if ndim_of(weights) != ndim_of(a):  # NumPy: 1-D weights along ``axis``
+        if axis is None or ndim_of(weights) != 1:
+            raise TypeError("Axis must be specified when shapes of a and weights differ.")
+        shape = [1] * ndim_of(a)
+        shape[axis] = shape_of(weights)[0]
+        weights = _shape.reshape(weights, tuple(shape)) if isinstance(weights, Tracer) else np.reshape(weights, shape)
+    total = sum(a * weights, axis=axis, keepdims=keepdims)
+    weight_sum = sum(weights * np.ones(shape_of(a), dtype=dtype_of(a)), axis=axis, keepdims=keepdims)
+    avg = total / weight_sum
+    return (avg, weight_sum) if returned else avg
+
+
+def ptp(a, axis=None, out=None, keepdims=False):
+    if not isinstance(a, Tracer):
+        return np.ptp(a, axis=axis, out=out, keepdims=keepdims)
+    return max(a, axis=axis, out=out, keepdims=keepdims) - min(a, axis=axis, keepdims=keepdims)
+
+
+__all__ = [
+    "sum",
+    "mean",
+    "max",
+    "min",
+    "amax",
+    "amin",
+    "prod",
+    "logsumexp",
+    "cumsum",
+    "cumprod",
+    "var",
+    "std",
+    "nansum",
+    "nanmean",
+    "nanmax",
+    "nanmin",
+    "average",
+    "ptp",
+]
 
 del builtins

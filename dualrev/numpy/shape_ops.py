@@ -313,6 +313,11 @@ samples(
             {"index": (np.array([0, 2]), slice(None), np.array([1, 0])), "in_ndim": 3},
         ),
         Sample(sample_arrays(rng, "real", (3, 2)), {"index": (None, slice(None, None, -1)), "in_ndim": 2}),
+        Sample(
+            sample_arrays(rng, "real", (3, 4)),
+            {"index": (np.array([[True, False, True, True], [False] * 4, [True, True, False, True]]),), "in_ndim": 2},
+        ),
+        Sample(sample_arrays(rng, "real", (2, 3, 4)), {"index": (slice(None), np.array([True, False, True]), 1), "in_ndim": 3}),
     ],
 )
 samples(
@@ -399,6 +404,382 @@ def stack(arrays, axis=0, out=None):
     return concatenate([expand_dims(a, ax % n) for a in arrays], axis=ax % n)
 
 
+# ---------------------------------------------------------------------------
+# Compositions (issue 5). Everything below is built from the linear
+# primitives above (reshape, broadcast_to, transpose, getitem, scatter_add,
+# concatenate) plus ``where``: no new rules, so the derivatives are right by
+# construction and every mode (and every order) supports them. On plain
+# arrays each function is NumPy's own.
+# ---------------------------------------------------------------------------
+
+
+def _traced(*values) -> bool:
+    return builtins.any(isinstance(v, Tracer) for v in values)
+
+
+def _as_operand(a):
+    return a if isinstance(a, Tracer) else np.asarray(a)
+
+
+def _along(axis: int, ndim: int, item) -> tuple:
+    """An index that applies ``item`` to axis ``axis`` and leaves the others whole."""
+    return (slice(None),) * (axis % ndim) + (item,)
+
+
+def _index(a, index):
+    """``a[index]`` for an explicit, Ellipsis-free index (no re-normalisation)."""
+    return getitem_p(a, index=index, in_ndim=ndim_of(a))
+
+
+def atleast_1d(*arys):
+    if not _traced(*arys):
+        return np.atleast_1d(*arys)
+    out = tuple(reshape(a, (1,)) if ndim_of(a) == 0 else _as_operand(a) for a in arys)
+    return out[0] if len(out) == 1 else out
+
+
+def atleast_2d(*arys):
+    if not _traced(*arys):
+        return np.atleast_2d(*arys)
+    out = []
+    for a in arys:
+        s = tuple(shape_of(a))
+        out.append(reshape(a, (1,) * (2 - len(s)) + s) if len(s) < 2 else _as_operand(a))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def atleast_3d(*arys):
+    if not _traced(*arys):
+        return np.atleast_3d(*arys)
+    out = []
+    for a in arys:
+        s = tuple(shape_of(a))
+        new = {0: (1, 1, 1), 1: (1,) + s + (1,), 2: s + (1,)}.get(len(s), s)
+        out.append(reshape(a, new) if new != s else _as_operand(a))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def _as_list(arys):
+    return [atleast_1d(a) if isinstance(a, Tracer) else np.atleast_1d(a) for a in arys]
+
+
+def hstack(tup, **kwargs):
+    tup = list(tup)
+    if not _traced(*tup):
+        return np.hstack(tup, **kwargs)
+    arrays = _as_list(tup)
+    return concatenate(arrays, axis=0 if ndim_of(arrays[0]) == 1 else 1)
+
+
+def vstack(tup, **kwargs):
+    tup = list(tup)
+    if not _traced(*tup):
+        return np.vstack(tup, **kwargs)
+    return concatenate([atleast_2d(a) if isinstance(a, Tracer) else np.atleast_2d(a) for a in tup], axis=0)
+
+
+row_stack = vstack
+
+
+def dstack(tup):
+    tup = list(tup)
+    if not _traced(*tup):
+        return np.dstack(tup)
+    return concatenate([atleast_3d(a) if isinstance(a, Tracer) else np.atleast_3d(a) for a in tup], axis=2)
+
+
+def column_stack(tup):
+    tup = list(tup)
+    if not _traced(*tup):
+        return np.column_stack(tup)
+    cols = []
+    for a in tup:
+        if ndim_of(a) < 2:
+            a = reshape(_as_operand(a), (-1, 1)) if isinstance(a, Tracer) else np.reshape(np.asarray(a), (-1, 1))
+        cols.append(a)
+    return concatenate(cols, axis=1)
+
+
+def append(arr, values, axis=None):
+    if not _traced(arr, values):
+        return np.append(arr, values, axis=axis)
+    if axis is None:
+        return concatenate([ravel(_as_operand(arr)), ravel(_as_operand(values))], axis=0)
+    return concatenate([arr, values], axis=axis)
+
+
+def broadcast_arrays(*args, subok=False):
+    if not _traced(*args):
+        return np.broadcast_arrays(*args, subok=subok)
+    shape = np.broadcast_shapes(*[tuple(shape_of(a)) for a in args])
+    return tuple(broadcast_to(_as_operand(a), shape) for a in args)
+
+
+def array_split(ary, indices_or_sections, axis=0):
+    """Pieces of ``ary`` along ``axis``: each one a slice (a getitem)."""
+    if not isinstance(ary, Tracer):
+        return np.array_split(ary, indices_or_sections, axis=axis)
+    n = ndim_of(ary)
+    length = shape_of(ary)[axis]
+    if np.ndim(indices_or_sections) == 0:
+        sections = int(indices_or_sections)
+        if sections <= 0:
+            raise ValueError("number sections must be larger than 0.")
+        each, extra = divmod(length, sections)
+        sizes = [each + 1] * extra + [each] * (sections - extra)
+        bounds = np.concatenate([[0], np.cumsum(sizes)]).tolist()
+    else:
+        bounds = [0] + [int(i) for i in indices_or_sections] + [length]
+    return [_index(ary, _along(axis, n, slice(start, stop))) for start, stop in zip(bounds[:-1], bounds[1:])]
+
+
+def split(ary, indices_or_sections, axis=0):
+    if not isinstance(ary, Tracer):
+        return np.split(ary, indices_or_sections, axis=axis)
+    if np.ndim(indices_or_sections) == 0 and shape_of(ary)[axis] % int(indices_or_sections):
+        raise ValueError("array split does not result in an equal division")
+    return array_split(ary, indices_or_sections, axis=axis)
+
+
+def hsplit(ary, indices_or_sections):
+    if not isinstance(ary, Tracer):
+        return np.hsplit(ary, indices_or_sections)
+    return split(ary, indices_or_sections, axis=1 if ndim_of(ary) > 1 else 0)
+
+
+def vsplit(ary, indices_or_sections):
+    if not isinstance(ary, Tracer):
+        return np.vsplit(ary, indices_or_sections)
+    return split(ary, indices_or_sections, axis=0)
+
+
+def tile(A, reps):
+    """Repeat the whole array: reshape to interleave unit axes, broadcast, merge."""
+    if not isinstance(A, Tracer):
+        return np.tile(A, reps)
+    reps = (int(reps),) if np.ndim(reps) == 0 else tuple(int(r) for r in reps)
+    s = tuple(shape_of(A))
+    d = builtins.max(len(s), len(reps))
+    s = (1,) * (d - len(s)) + s
+    reps = (1,) * (d - len(reps)) + reps
+    interleaved = reshape(A, tuple(x for dim in s for x in (1, dim)))
+    spread = broadcast_to(interleaved, tuple(x for r, dim in zip(reps, s) for x in (r, dim)))
+    return reshape(spread, tuple(r * dim for r, dim in zip(reps, s)))
+
+
+def repeat(a, repeats, axis=None):
+    """Repeat each element: a gather with the index ``np.repeat(arange(n), repeats)``."""
+    if not isinstance(a, Tracer):
+        return np.repeat(a, repeats, axis=axis)
+    if axis is None:
+        a, axis = ravel(a), 0
+    n = ndim_of(a)
+    idx = np.repeat(np.arange(shape_of(a)[axis]), concrete(repeats))
+    return _index(a, _along(axis, n, idx))
+
+
+def flip(m, axis=None):
+    if not isinstance(m, Tracer):
+        return np.flip(m, axis=axis)
+    n = ndim_of(m)
+    axes = normalize_axes(axis, n)
+    index = [slice(None)] * n
+    for ax in axes:
+        index[ax] = slice(None, None, -1)
+    return _index(m, tuple(index))
+
+
+def fliplr(m):
+    if not isinstance(m, Tracer):
+        return np.fliplr(m)
+    return flip(m, axis=1)
+
+
+def flipud(m):
+    if not isinstance(m, Tracer):
+        return np.flipud(m)
+    return flip(m, axis=0)
+
+
+def rot90(m, k=1, axes=(0, 1)):
+    """NumPy's construction: flips and one transpose."""
+    if not isinstance(m, Tracer):
+        return np.rot90(m, k=k, axes=axes)
+    k %= 4
+    if k == 0:
+        return m
+    if k == 2:
+        return flip(flip(m, axes[0]), axes[1])
+    perm = list(range(ndim_of(m)))
+    i, j = axes[0] % len(perm), axes[1] % len(perm)
+    perm[i], perm[j] = perm[j], perm[i]
+    if k == 1:
+        return transpose(flip(m, axes[1]), perm)
+    return flip(transpose(m, perm), axes[1])
+
+
+def roll(a, shift, axis=None):
+    """A gather with the rotated index ``(arange(n) − shift) mod n`` per axis."""
+    if not isinstance(a, Tracer):
+        return np.roll(a, shift, axis=axis)
+    if axis is None:
+        return reshape(roll(ravel(a), shift, 0), tuple(shape_of(a)))
+    shifts, axes = np.broadcast_arrays(np.asarray(shift), np.asarray(axis))
+    n = ndim_of(a)
+    total: dict = {}
+    for sh, ax in zip(shifts.ravel().tolist(), axes.ravel().tolist()):
+        total[ax % n] = total.get(ax % n, 0) + sh
+    out = a
+    for ax, sh in total.items():
+        length = shape_of(a)[ax]
+        if length and sh % length:
+            out = _index(out, _along(ax, n, (np.arange(length) - sh) % length))
+    return out
+
+
+def pad(array, pad_width, mode="constant", **kwargs):
+    """``np.pad`` in ``constant`` mode: ``array`` scattered into zeros (linear in
+    ``array``) plus the constant border (a constant)."""
+    if not isinstance(array, Tracer):
+        return np.pad(array, pad_width, mode=mode, **kwargs)
+    if mode != "constant":
+        raise NotImplementedError(
+            f"dualrev: pad(mode={mode!r}) of a traced value is not supported; mode='constant' is"
+        )
+    n = ndim_of(array)
+    widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (n, 2))
+    s = tuple(shape_of(array))
+    new_shape = tuple(int(d + lo + hi) for d, (lo, hi) in zip(s, widths))
+    index = tuple(slice(int(lo), int(lo) + d) for d, (lo, _) in zip(s, widths))
+    inner = scatter_add_p(array, index=index, shape=new_shape, in_ndim=n)
+    constant_values = concrete(kwargs.get("constant_values", 0))
+    if np.all(np.asarray(constant_values) == 0):
+        return inner
+    border = np.pad(np.zeros(s, dtype=array.dtype), widths, mode="constant", constant_values=constant_values)
+    return inner + border
+
+
+def _diagonal_index(d1: int, d2: int, offset: int):
+    rows = np.arange(builtins.max(0, builtins.min(d1 + builtins.min(offset, 0), d2 - builtins.max(offset, 0))))
+    return rows + builtins.max(-offset, 0), rows + builtins.max(offset, 0)
+
+
+def diagonal(a, offset=0, axis1=0, axis2=1):
+    """The two axes are moved last, then gathered with paired index arrays; the
+    diagonal is the last axis of the result, as in NumPy."""
+    if not isinstance(a, Tracer):
+        return np.diagonal(a, offset=offset, axis1=axis1, axis2=axis2)
+    n = ndim_of(a)
+    moved = moveaxis(a, (axis1, axis2), (-2, -1))
+    s = shape_of(moved)
+    rows, cols = _diagonal_index(s[-2], s[-1], int(offset))
+    return _index(moved, (slice(None),) * (n - 2) + (rows, cols))
+
+
+def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+    if not isinstance(a, Tracer):
+        return np.trace(a, offset=offset, axis1=axis1, axis2=axis2, dtype=dtype, out=out)
+    if out is not None:
+        raise TypeError("dualrev: trace of a traced value takes no out= argument")
+    from .reductions import sum as _sum
+
+    return _sum(diagonal(a, offset, axis1, axis2), axis=-1, dtype=dtype)
+
+
+def diag(v, k=0):
+    """1-D input: scatter it onto the k-th diagonal of a square zero matrix; 2-D: its diagonal."""
+    if not isinstance(v, Tracer):
+        return np.diag(v, k=k)
+    if ndim_of(v) == 2:
+        return diagonal(v, k)
+    if ndim_of(v) != 1:
+        raise ValueError("Input must be 1- or 2-d.")
+    size = shape_of(v)[0] + builtins.abs(int(k))
+    rows, cols = _diagonal_index(size, size, int(k))
+    return scatter_add_p(v, index=(rows, cols), shape=(size, size), in_ndim=1)
+
+
+def _triangle(m, k, lower):
+    from .elementwise import where_p
+
+    s = shape_of(m)
+    mask = np.tri(s[-2], s[-1], k=int(k) - (0 if lower else 1), dtype=bool)
+    return where_p(mask if lower else ~mask, m, 0.0)
+
+
+def tril(m, k=0):
+    if not isinstance(m, Tracer):
+        return np.tril(m, k=k)
+    return _triangle(m, k, lower=True)
+
+
+def triu(m, k=0):
+    if not isinstance(m, Tracer):
+        return np.triu(m, k=k)
+    return _triangle(m, k, lower=False)
+
+
+def take(a, indices, axis=None, out=None, mode="raise"):
+    if not isinstance(a, Tracer):
+        return np.take(a, indices, axis=axis, out=out, mode=mode)
+    if out is not None or mode != "raise":
+        raise TypeError("dualrev: take of a traced value supports neither out= nor mode=")
+    indices = np.asarray(concrete(indices))
+    if axis is None:
+        a, axis = ravel(a), 0
+    n = ndim_of(a)
+    length = shape_of(a)[axis]
+    if np.any((indices < -length) | (indices >= length)):
+        raise IndexError(f"index out of bounds for axis {axis} with size {length}")
+    return _index(a, _along(axis, n, indices % length if length else indices))
+
+
+def take_along_axis(arr, indices, axis=-1):
+    """A gather with one broadcast index array per axis."""
+    if not isinstance(arr, Tracer):
+        return np.take_along_axis(arr, indices, axis=axis)
+    indices = np.asarray(concrete(indices))
+    if axis is None:
+        arr, axis = ravel(arr), 0
+    n = ndim_of(arr)
+    axis %= n
+    s = shape_of(arr)
+    index = []
+    for i in range(n):
+        if i == axis:
+            index.append(indices % s[i] if s[i] else indices)
+        else:
+            shape = [1] * n
+            shape[i] = s[i]
+            index.append(np.arange(s[i]).reshape(shape))
+    return _index(arr, tuple(index))
+
+
+def sort(a, axis=-1, kind=None, order=None, **kwargs):
+    """Sorted values as a gather with the (stable) argsort of the values.
+
+    The derivative of the k-th smallest value is the derivative of the entry
+    that the stable argsort puts at position k; tied entries therefore keep
+    their input order and each tie's derivative goes to one entry (sort is a
+    permutation, so there is no sharing to do).
+    """
+    if not isinstance(a, Tracer):
+        return np.sort(a, axis=axis, kind=kind, order=order, **kwargs)
+    if axis is None:
+        a, axis = ravel(a), -1
+    order_idx = np.argsort(concrete(a), axis=axis, kind="stable")
+    return take_along_axis(a, order_idx, axis=axis)
+
+
+def partition(a, kth, axis=-1, kind="introselect", order=None):
+    """Partitioned values as a gather with ``argpartition`` of the values."""
+    if not isinstance(a, Tracer):
+        return np.partition(a, kth, axis=axis, kind=kind, order=order)
+    if axis is None:
+        a, axis = ravel(a), -1
+    return take_along_axis(a, np.argpartition(concrete(a), kth, axis=axis), axis=axis)
+
+
 __all__ = [
     "reshape",
     "ravel",
@@ -412,4 +793,35 @@ __all__ = [
     "concatenate",
     "stack",
     "normalize_index",
+    "atleast_1d",
+    "atleast_2d",
+    "atleast_3d",
+    "hstack",
+    "vstack",
+    "row_stack",
+    "dstack",
+    "column_stack",
+    "append",
+    "broadcast_arrays",
+    "array_split",
+    "split",
+    "hsplit",
+    "vsplit",
+    "tile",
+    "repeat",
+    "flip",
+    "fliplr",
+    "flipud",
+    "rot90",
+    "roll",
+    "pad",
+    "diagonal",
+    "trace",
+    "diag",
+    "tril",
+    "triu",
+    "take",
+    "take_along_axis",
+    "sort",
+    "partition",
 ]
