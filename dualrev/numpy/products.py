@@ -1,4 +1,5 @@
-"""Products: matmul and the functions built on it (dot, outer, inner, vdot).
+"""Products: matmul, einsum and the functions built on them (dot, outer,
+inner, vdot, tensordot, kron, cross).
 
 ``matmul`` is bilinear: its JVP in one argument is the product with the
 tangent in that argument's place, and its VJP multiplies the cotangent by the
@@ -8,13 +9,25 @@ tangent in that argument's place, and its VJP multiplies the cotangent by the
 The primitive takes operands with at least two axes; ``dualrev.numpy.matmul``
 lifts vectors to 1×n / n×1 matrices first (as NumPy does) so that the rules
 never special-case 1-D operands.
+
+``einsum`` is the general multilinear product: its JVP in operand i is the
+same contraction with the tangent in place of operand i, and its VJP is the
+contraction of the cotangent with all the *other* operands, producing operand
+i's subscripts (an index that appears only in operand i was summed away, so
+its cotangent is broadcast along it: a vector of ones joins the contraction).
+Repeated subscripts within an operand (``"ii->i"``, a diagonal) are rewritten
+before the primitive is applied: the second occurrence gets a fresh letter
+and a constant identity matrix ties the two together, so the primitive only
+ever sees distinct letters per operand.
 """
 
 from __future__ import annotations
 
+import string
+
 import numpy as np
 
-from ..core import Tracer, defjvp, defvjp, shape_of
+from ..core import Tracer, defjvp, defjvp_argnum, defvjp, defvjp_argnum, dtype_of, shape_of
 from . import shape_ops as _shape
 from ._helpers import Sample, expand_rank, ndim_of, register, sample_arrays, samples, unbroadcast
 
@@ -80,11 +93,8 @@ def dot(a, b, out=None):
         return a * b
     if na <= 2 and nb <= 2:
         return matmul(a, b)
-    if nb == 1:
-        return matmul(a, b)
-    raise NotImplementedError(
-        "dualrev: dot of traced arrays with more than 2 axes is not supported; use matmul or einsum"
-    )
+    # N-D: a sum product over the last axis of a and the second-to-last of b.
+    return tensordot(a, b, axes=([-1], [-2 if nb >= 2 else -1]))
 
 
 def outer(a, b, out=None):
@@ -100,7 +110,7 @@ def inner(a, b):
         return np.inner(a, b)
     if ndim_of(a) == 0 or ndim_of(b) == 0:
         return a * b
-    return matmul(a, _mT(b) if ndim_of(b) >= 2 else b) if ndim_of(a) >= 1 else a * b
+    return tensordot(a, b, axes=([-1], [-1]))
 
 
 def vdot(a, b):
@@ -109,4 +119,170 @@ def vdot(a, b):
     return matmul(_shape.ravel(a), _shape.ravel(b))
 
 
-__all__ = ["matmul", "dot", "outer", "inner", "vdot"]
+# ------------------------------------------------------------------ einsum
+
+_LETTERS = string.ascii_letters
+
+
+def _einsum_impl(*operands, specs, out):
+    # Leading axes beyond an operand's subscripts are batch axes (of
+    # tangents/cotangents): the ellipsis carries them through, broadcasting.
+    return np.einsum(",".join("..." + spec for spec in specs) + "->..." + out, *operands)
+
+
+def _lead(x, spec) -> int:
+    return ndim_of(x) - len(spec)
+
+
+def _einsum_jvp(i, t, ans, *operands, specs, out):
+    # Give the tangent as many lead axes as the answer's (unit axes after its
+    # own batch axes) so the ellipsis lines them up.
+    x = operands[i]
+    missing = _lead(ans, out) - _lead(x, specs[i])
+    if missing:
+        t = _shape.reshape_p(t, shape=(1,) * missing + tuple(shape_of(x)), in_ndim=ndim_of(x))
+    args = list(operands)
+    args[i] = t
+    return einsum_p(*args, specs=specs, out=out)
+
+
+def _einsum_vjp(i, g, ans, *operands, specs, out):
+    x, spec = operands[i], specs[i]
+    others = [(o, sp) for j, (o, sp) in enumerate(zip(operands, specs)) if j != i]
+    present = set(out).union(*[set(sp) for _, sp in others])
+    core = tuple(shape_of(x))[_lead(x, spec) :]
+    ones = [
+        (np.ones(core[k], dtype=dtype_of(g)), letter) for k, letter in enumerate(spec) if letter not in present
+    ]
+    pieces = [(g, out)] + others + ones
+    result = einsum_p(*[p for p, _ in pieces], specs=tuple(sp for _, sp in pieces), out=spec)
+    want = tuple(shape_of(x))
+    rshape = tuple(shape_of(result))
+    if rshape[len(rshape) - len(want) :] == want and len(rshape) - len(want) == ndim_of(g) - ndim_of(ans):
+        return result
+    # Lead axes of the answer that x was broadcast along: sum them away.
+    return _shape.sum_to_p(result, shape=want, in_ndim=_lead(ans, out) + len(spec))
+
+
+einsum_p = register(_einsum_impl, "einsum")
+defjvp_argnum(einsum_p, _einsum_jvp)
+defvjp_argnum(einsum_p, _einsum_vjp)
+samples(
+    einsum_p,
+    lambda rng: [
+        Sample(sample_arrays(rng, "real", (2, 3), (3, 4)), {"specs": ("ij", "jk"), "out": "ik"}),
+        Sample(sample_arrays(rng, "real", (2, 3, 4), (4,)), {"specs": ("bij", "j"), "out": "ib"}),
+        Sample(sample_arrays(rng, "real", (3,), (3, 2), (2,)), {"specs": ("i", "ij", "j"), "out": ""}),
+        Sample(sample_arrays(rng, "real", (2, 3)), {"specs": ("ij",), "out": "j"}),
+        Sample(sample_arrays(rng, "real", (5, 2, 3), (3,)), {"specs": ("ij", "j"), "out": "i"}),
+    ],
+)
+
+
+def _parse_einsum(subscripts: str, shapes: list) -> tuple:
+    """Subscripts as explicit per-operand letter strings and an output string
+    (the ellipsis expanded to fresh letters, implicit output made explicit)."""
+    subscripts = subscripts.replace(" ", "")
+    lhs, arrow, out = subscripts.partition("->")
+    ins = lhs.split(",")
+    if len(ins) != len(shapes):
+        raise ValueError(f"einsum: {len(ins)} operand subscripts for {len(shapes)} operands")
+    free = [c for c in _LETTERS if c not in subscripts]
+    n_ell = max([len(sh) - (len(sp) - 3) for sp, sh in zip(ins, shapes) if "..." in sp], default=0)
+    ell, free = "".join(free[:n_ell]), free[n_ell:]
+    specs = []
+    for sp, sh in zip(ins, shapes):
+        if "..." in sp:
+            k = len(sh) - (len(sp) - 3)
+            sp = sp.replace("...", ell[n_ell - k :] if k else "")
+        if len(sp) != len(sh):
+            raise ValueError(f"einsum: subscripts {sp!r} do not match an operand with {len(sh)} axes")
+        specs.append(sp)
+    if arrow:
+        out = out.replace("...", ell)
+    else:
+        counts = {c: "".join(specs).count(c) for c in set("".join(specs))}
+        out = ell + "".join(sorted(c for c, n in counts.items() if n == 1 and c not in ell))
+    return specs, out, free
+
+
+def einsum(subscripts, *operands, out=None, optimize=False, **kwargs):
+    """``np.einsum`` (string subscripts) on traced operands."""
+    if not any(isinstance(o, Tracer) for o in operands):
+        return np.einsum(subscripts, *operands, out=out, optimize=optimize, **kwargs)
+    if out is not None or kwargs or not isinstance(subscripts, str):
+        raise TypeError("dualrev: einsum of traced values takes string subscripts and no out=/dtype= arguments")
+    operands = [o if isinstance(o, Tracer) else np.asarray(o) for o in operands]
+    specs, out_spec, free = _parse_einsum(subscripts, [tuple(shape_of(o)) for o in operands])
+    extra, extra_specs = [], []
+    for k, spec in enumerate(specs):
+        seen = ""
+        for pos, letter in enumerate(spec):
+            if letter in seen:  # a diagonal: rename, and tie with an identity matrix
+                fresh = free.pop(0)
+                n = shape_of(operands[k])[pos]
+                extra.append(np.eye(n, dtype=dtype_of(operands[k])))
+                extra_specs.append(letter + fresh)
+                letter = fresh
+            seen += letter
+        specs[k] = seen
+    return einsum_p(*operands, *extra, specs=tuple(specs) + tuple(extra_specs), out=out_spec)
+
+
+def tensordot(a, b, axes=2):
+    """``np.tensordot`` as an einsum."""
+    if not (isinstance(a, Tracer) or isinstance(b, Tracer)):
+        return np.tensordot(a, b, axes=axes)
+    na, nb = ndim_of(a), ndim_of(b)
+    if np.ndim(axes) == 0:
+        axes_a, axes_b = list(range(na - int(axes), na)), list(range(int(axes)))
+    else:
+        axes_a, axes_b = axes
+        axes_a = [int(axes_a)] if np.ndim(axes_a) == 0 else [int(x) for x in axes_a]
+        axes_b = [int(axes_b)] if np.ndim(axes_b) == 0 else [int(x) for x in axes_b]
+    axes_a = [x % na for x in axes_a]
+    axes_b = [x % nb for x in axes_b]
+    letters = iter(_LETTERS)
+    spec_a = [next(letters) for _ in range(na)]
+    spec_b = [next(letters) for _ in range(nb)]
+    for x, y in zip(axes_a, axes_b):
+        spec_b[y] = spec_a[x]
+    out = [c for k, c in enumerate(spec_a) if k not in axes_a] + [c for k, c in enumerate(spec_b) if k not in axes_b]
+    return einsum(f"{''.join(spec_a)},{''.join(spec_b)}->{''.join(out)}", a, b)
+
+
+def kron(a, b):
+    """``np.kron``: an outer product with interleaved axes, then merged."""
+    if not (isinstance(a, Tracer) or isinstance(b, Tracer)):
+        return np.kron(a, b)
+    n = max(ndim_of(a), ndim_of(b))
+    sa = (1,) * (n - ndim_of(a)) + tuple(shape_of(a))
+    sb = (1,) * (n - ndim_of(b)) + tuple(shape_of(b))
+    a = _shape.reshape(a, sa) if isinstance(a, Tracer) else np.reshape(a, sa)
+    b = _shape.reshape(b, sb) if isinstance(b, Tracer) else np.reshape(b, sb)
+    la, lb = _LETTERS[:n], _LETTERS[n : 2 * n]
+    pairs = einsum(f"{la},{lb}->{''.join(x + y for x, y in zip(la, lb))}", a, b)
+    return _shape.reshape(pairs, tuple(x * y for x, y in zip(sa, sb)))
+
+
+def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    """``np.cross`` of 3-vectors (or 2-vectors, giving the z component) from
+    products of components."""
+    if not (isinstance(a, Tracer) or isinstance(b, Tracer)):
+        return np.cross(a, b, axisa=axisa, axisb=axisb, axisc=axisc, axis=axis)
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    a = _shape.moveaxis(a, axisa, -1) if isinstance(a, Tracer) else np.moveaxis(a, axisa, -1)
+    b = _shape.moveaxis(b, axisb, -1) if isinstance(b, Tracer) else np.moveaxis(b, axisb, -1)
+    na, nb = shape_of(a)[-1], shape_of(b)[-1]
+    if na not in (2, 3) or nb not in (2, 3) or na != nb:
+        raise ValueError("dualrev: cross of traced values needs two 3-vectors or two 2-vectors")
+    a0, a1, b0, b1 = a[..., 0], a[..., 1], b[..., 0], b[..., 1]
+    if na == 2:
+        return a0 * b1 - a1 * b0
+    a2, b2 = a[..., 2], b[..., 2]
+    c = _shape.stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis=-1)
+    return _shape.moveaxis(c, -1, axisc)
+
+
+__all__ = ["matmul", "dot", "outer", "inner", "vdot", "einsum", "tensordot", "kron", "cross"]
