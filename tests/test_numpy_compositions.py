@@ -20,6 +20,9 @@ C3 = rng.standard_normal((2, 3, 4))
 DISTINCT = rng.permutation(12).reshape(3, 4) * 0.3 + 0.01 * rng.standard_normal((3, 4))
 POS = rng.uniform(0.5, 2.0, (3, 4))
 SQ = rng.standard_normal((4, 4))
+WELL = SQ + 4 * np.eye(4)
+_Q = np.linalg.qr(rng.standard_normal((4, 4)))[0]
+SPD = (_Q * np.array([1.0, 1.7, 2.4, 3.1])) @ _Q.T
 
 # (id, function written against a NumPy-like namespace ``xp``, arguments)
 CASES = [
@@ -118,6 +121,39 @@ CASES = [
     ("einsum_sum_only", lambda xp, x: xp.einsum("ijk->j", x), (C3,)),
     ("einsum_three", lambda xp, x, y, z: xp.einsum("i,ij,j->", x, y, z), (A[:, 0], A, B[0])),
     ("matmul_vec", lambda xp, x, y: xp.matmul(x, y), (V[:4], A.T)),
+    # linalg compositions
+    ("solve_vector", lambda xp, a, b: xp.linalg.solve(a, b), (WELL, V[:4])),
+    ("inv_matmul", lambda xp, a: xp.linalg.inv(a) @ a[0], (WELL,)),
+    ("det_stack", lambda xp, a: xp.linalg.det(xp.stack([a, a.T + 1.0])), (WELL,)),
+    ("slogdet_named", lambda xp, a: xp.linalg.slogdet(a).logabsdet, (-WELL,)),
+    ("cholesky_upper", lambda xp, a: xp.linalg.cholesky(a, upper=True), (SPD,)),
+    ("eigvalsh", lambda xp, a: xp.linalg.eigvalsh(a), (SPD,)),
+    ("eigh_projector", lambda xp, a: (lambda w, v: (v * xp.exp(w)) @ v.T)(*xp.linalg.eigh(a)), (SPD,)),
+    ("svd_values", lambda xp, a: xp.linalg.svd(a, compute_uv=False), (A,)),
+    ("svd_reconstruct", lambda xp, a: (lambda u, s, vh: (u * s) @ vh)(*xp.linalg.svd(a, full_matrices=False)), (A,)),
+    ("pinv", lambda xp, a: xp.linalg.pinv(a), (A,)),
+    ("qr_r", lambda xp, a: xp.linalg.qr(a, mode="r"), (A.T,)),
+    ("matrix_power_3", lambda xp, a: xp.linalg.matrix_power(a, 3), (SQ,)),
+    ("matrix_power_neg", lambda xp, a: xp.linalg.matrix_power(a, -2), (WELL,)),
+    ("matrix_power_0", lambda xp, a: xp.linalg.matrix_power(a, 0), (SQ,)),
+    ("multi_dot", lambda xp, a, b: xp.linalg.multi_dot([a, b.T, a]), (A, B)),
+    ("linalg_trace", lambda xp, a: xp.linalg.trace(a, offset=1), (C3,)),
+    ("norm", lambda xp, x: xp.linalg.norm(x), (C3,)),
+    ("norm_keepdims", lambda xp, x: xp.linalg.norm(x, keepdims=True), (A,)),
+    ("norm_vec_axis", lambda xp, x: xp.linalg.norm(x, axis=1), (A,)),
+    ("norm_vec_1", lambda xp, x: xp.linalg.norm(x, 1), (V,)),
+    ("norm_vec_inf", lambda xp, x: xp.linalg.norm(x, np.inf, axis=0), (DISTINCT,)),
+    ("norm_vec_minf", lambda xp, x: xp.linalg.norm(x, -np.inf), (V,)),
+    ("norm_vec_3", lambda xp, x: xp.linalg.norm(x, 3, axis=-1, keepdims=True), (A,)),
+    ("norm_vec_0", lambda xp, x: xp.linalg.norm(x, 0) * x, (V,)),
+    ("norm_fro", lambda xp, x: xp.linalg.norm(x, "fro"), (A,)),
+    ("norm_nuc", lambda xp, x: xp.linalg.norm(x, "nuc"), (A,)),
+    ("norm_2", lambda xp, x: xp.linalg.norm(x, 2, axis=(2, 0)), (C3,)),
+    ("norm_m2", lambda xp, x: xp.linalg.norm(x, -2), (A,)),
+    ("norm_m1", lambda xp, x: xp.linalg.norm(x, 1, axis=(1, 2), keepdims=True), (C3,)),
+    ("norm_minf", lambda xp, x: xp.linalg.norm(x, -np.inf), (A,)),
+    ("vector_norm", lambda xp, x: xp.linalg.vector_norm(x, axis=(0, 1)), (C3,)),
+    ("matrix_norm", lambda xp, x: xp.linalg.matrix_norm(x, ord="nuc"), (C3,)),
 ]
 
 

@@ -7,13 +7,16 @@ constructors such as ``zeros`` and ``arange``, predicates, ``random``,
 ``allclose`` …) passes through unchanged.
 
 The differentiable functions live in files named after their family:
-``elementwise``, ``reductions``, ``shape`` (shape manipulation and indexing),
-``products`` and ``nn`` (the layers of the lecture notes).
+``elementwise``, ``reductions``, ``shape_ops`` (shape manipulation and
+indexing), ``products``, ``linalg_ops`` (exposed as ``dualrev.numpy.linalg``)
+and ``nn`` (the layers of the lecture notes).
 """
+
+import importlib as _importlib
 
 import numpy as _np
 from numpy import *  # noqa: F401,F403 - pass-through of every non-differentiable name
-from numpy import linalg, random  # noqa: F401
+from numpy import random  # noqa: F401
 
 from . import array_interface as _array_interface
 from ._helpers import PRIMITIVES, unbroadcast  # noqa: F401
@@ -27,6 +30,8 @@ from .reductions import *  # noqa: F401,F403
 from .reductions import __all__ as _reductions_all
 from .shape_ops import *  # noqa: F401,F403
 from .shape_ops import __all__ as _shape_all
+# ``from . import linalg`` would find numpy.linalg (star-imported above) first.
+linalg = _importlib.import_module(".linalg", __name__)
 
 DIFFERENTIABLE = tuple(_elementwise_all + _reductions_all + _shape_all + _products_all + _nn_all)
 
@@ -35,4 +40,8 @@ for _name in DIFFERENTIABLE:
     _np_fn = getattr(_np, _name, None)
     if callable(_np_fn) and not isinstance(_np_fn, _np.ufunc):
         _array_interface.FUNCTIONS[_np_fn] = globals()[_name]
+for _name in linalg.DIFFERENTIABLE:
+    _np_fn = getattr(_np.linalg, _name, None)
+    if callable(_np_fn):
+        _array_interface.FUNCTIONS[_np_fn] = getattr(linalg, _name)
 del _name, _np_fn
