@@ -6,12 +6,14 @@ sizes per preset: ``smoke``, ``quick``, ``full``) and ``run(ctx) -> (data,
 figure)``; its ``main = common.entry_point(...)`` gives it the command line
 ``python -m experiments.<name> [--smoke | --quick | --full] [--out DIR]``.
 
-Timing protocol (every time in every JSON): one warm-up call, then
-``repeats`` samples; a sample times a loop of ``inner`` calls (``inner`` is
-chosen so that one sample lasts at least ``MIN_SAMPLE_SECONDS``, which keeps
-timer resolution out of the fastest points) and records the time per call.
-We report the median, min and max of the samples; plots draw the median with
-min–max error bars.
+Timing protocol (every time in every JSON, see ``TIMING_PROTOCOL``): one
+timed warm-up call, then ``repeats`` samples; a sample times a loop of
+``inner`` calls (``inner`` is chosen so that one sample lasts at least
+``MIN_SAMPLE_SECONDS``, which keeps timer resolution out of the fastest
+points) and records the time per call. The samples of the sizes of one sweep
+are interleaved (``measure_many``). We report the median, min and max of the
+samples; plots draw the median with min–max error bars. BLAS runs on one
+thread (``pin_blas_threads``).
 """
 
 from __future__ import annotations
@@ -35,8 +37,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 PRESETS = ("smoke", "quick", "full")
+PINNING: dict = {}
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 MIN_SAMPLE_SECONDS = 2e-3
+SLOW_CALL_SECONDS = 0.5
+SLOW_CALL_REPEATS = 3
 
 # One colour and marker per method, the same in every figure.
 STYLE = {
@@ -91,6 +96,7 @@ def entry_point(name: str, description: str, sizes: dict, run: Callable[[Context
 
     def main(argv: Sequence[str] | None = None) -> dict:
         args = parse_args(name, description, argv)
+        PINNING.update(pin_blas_threads())
         ctx = Context(name=name, preset=args.preset, sizes=sizes[args.preset], out=args.out, quiet=args.quiet)
         ctx.progress(f"preset {args.preset}: {description}")
         data, fig = run(ctx)
@@ -113,9 +119,12 @@ def entry_point(name: str, description: str, sizes: dict, run: Callable[[Context
 
 
 TIMING_PROTOCOL = (
-    "one warm-up call, then `repeats` samples; each sample times `inner` back-to-back calls "
-    f"(inner chosen so a sample lasts >= {MIN_SAMPLE_SECONDS * 1e3:g} ms) and records seconds per call; "
-    "reported: median, min, max over samples (plots: median with min-max error bars)"
+    "one timed warm-up call, then `repeats` samples (3 for calls slower than "
+    f"{SLOW_CALL_SECONDS:g} s); each sample times `inner` back-to-back calls (inner chosen so a sample lasts "
+    f">= {MIN_SAMPLE_SECONDS * 1e3:g} ms) and records seconds per call; the samples of the sizes of one sweep "
+    "are interleaved (round robin) so load from other processes hits all sizes alike; reported: median, min, "
+    "max over samples (plots: median with min-max error bars); BLAS pinned to one thread unless "
+    "DUALREV_EXPERIMENT_THREADS says otherwise"
 )
 
 
@@ -126,25 +135,49 @@ TIMING_PROTOCOL = (
 
 def measure(fn: Callable[[], Any], repeats: int, warmup: int = 1) -> dict:
     """Time ``fn()`` (seconds per call): warm-up, then median/min/max of samples."""
-    for _ in range(warmup):
-        fn()
-    start = time.perf_counter()
-    fn()
-    estimate = max(time.perf_counter() - start, 1e-7)
-    inner = max(1, min(1000, math.ceil(MIN_SAMPLE_SECONDS / estimate)))
-    samples = []
-    for _ in range(max(1, repeats)):
-        start = time.perf_counter()
-        for _ in range(inner):
+    return measure_many([fn], repeats, warmup)[0]
+
+
+def measure_many(fns: Sequence[Callable[[], Any]], repeats: int, warmup: int = 1, progress=None) -> list[dict]:
+    """Time several functions with their samples *interleaved* (round robin).
+
+    On a shared machine a burst of load from another process then slows one
+    sample of every size instead of every sample of one size, so the medians
+    (and the fitted slopes) stay comparable. The warm-up call of each function
+    (at least one) is timed and sets ``inner``; functions slower than
+    ``SLOW_CALL_SECONDS`` get ``SLOW_CALL_REPEATS`` samples instead of
+    ``repeats`` to keep the suite short.
+    """
+    inners, counts = [], []
+    for fn in fns:
+        estimate = None
+        for _ in range(max(1, warmup)):
+            start = time.perf_counter()
             fn()
-        samples.append((time.perf_counter() - start) / inner)
-    return {
-        "median": float(np.median(samples)),
-        "min": float(np.min(samples)),
-        "max": float(np.max(samples)),
-        "repeats": len(samples),
-        "inner": inner,
-    }
+            estimate = max(time.perf_counter() - start, 1e-7)
+        inners.append(max(1, min(1000, math.ceil(MIN_SAMPLE_SECONDS / estimate))))
+        counts.append(max(1, min(repeats, SLOW_CALL_REPEATS) if estimate > SLOW_CALL_SECONDS else repeats))
+    samples: list[list[float]] = [[] for _ in fns]
+    for r in range(max(counts)):
+        if progress is not None:
+            progress(f"  sample {r + 1}/{max(counts)}")
+        for i, fn in enumerate(fns):
+            if r >= counts[i]:
+                continue
+            start = time.perf_counter()
+            for _ in range(inners[i]):
+                fn()
+            samples[i].append((time.perf_counter() - start) / inners[i])
+    return [
+        {
+            "median": float(np.median(ss)),
+            "min": float(np.min(ss)),
+            "max": float(np.max(ss)),
+            "repeats": len(ss),
+            "inner": inner,
+        }
+        for ss, inner in zip(samples, inners)
+    ]
 
 
 def fit_slope(xs: Sequence[float], ys: Sequence[float]) -> float | None:
@@ -169,9 +202,54 @@ def fit_line(xs: Sequence[float], ys: Sequence[float]) -> tuple[float, float] | 
 # --------------------------------------------------------------------------
 
 
+THREADS_VARIABLE = "DUALREV_EXPERIMENT_THREADS"
+
+
+def _openblas_libraries() -> list:
+    """The OpenBLAS builds loaded in this process (ctypes handles)."""
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = sorted({line.split()[-1] for line in maps if "openblas" in line.lower() and ".so" in line})
+        return [(path, ctypes.CDLL(path)) for path in paths]
+    except Exception:  # pragma: no cover - not Linux, or no OpenBLAS
+        return []
+
+
+def _openblas_call(lib, action: str, *args):
+    for name in (f"scipy_openblas_{action}64_", f"openblas_{action}64_", f"openblas_{action}"):
+        if hasattr(lib, name):
+            fn = getattr(lib, name)
+            fn.restype = ctypes.c_int if action == "get_num_threads" else None
+            return fn(*args)
+    return None
+
+
+def pin_blas_threads() -> dict:
+    """Pin BLAS to ``$DUALREV_EXPERIMENT_THREADS`` threads (default 1).
+
+    Why: on a small shared machine a multi-threaded BLAS call waits for a busy
+    core and loses whole scheduler quanta (we saw 1.4 ms vs 36 ms for the same
+    matrix–vector product), which buries the scaling we want to see. One
+    thread makes every timing a clean single-core measurement. Set the
+    variable to ``0`` to leave the BLAS default alone.
+    """
+    wanted = int(os.environ.get(THREADS_VARIABLE, "1"))
+    if wanted <= 0:
+        return {"pinned": False}
+    try:
+        import threadpoolctl  # optional; not a dependency
+
+        threadpoolctl.threadpool_limits(wanted)
+        return {"pinned": wanted, "via": "threadpoolctl"}
+    except ImportError:
+        pass
+    done = [path for path, lib in _openblas_libraries() if _openblas_call(lib, "set_num_threads", wanted) is None]
+    return {"pinned": wanted, "via": "openblas_set_num_threads (ctypes)", "libraries": done}
+
+
 def _blas_threads() -> dict:
-    """BLAS libraries and their thread counts: threadpoolctl when installed,
-    otherwise ask a loaded OpenBLAS directly (best effort, never fails)."""
+    """BLAS libraries and their thread counts now: threadpoolctl when
+    installed, otherwise ask a loaded OpenBLAS directly (best effort)."""
     try:
         import threadpoolctl  # optional; not a dependency
 
@@ -179,25 +257,11 @@ def _blas_threads() -> dict:
     except ImportError:
         pass
     pools = []
-    try:
-        with open("/proc/self/maps") as maps:
-            libs = sorted({line.split()[-1] for line in maps if "blas" in line.lower() and ".so" in line})
-        for path in libs:
-            lib = ctypes.CDLL(path)
-            for prefix in ("scipy_openblas_", "openblas_", ""):
-                for suffix in ("64_", ""):
-                    symbol = f"{prefix}get_num_threads{suffix}" if prefix else None
-                    if symbol and hasattr(lib, symbol):
-                        getter = getattr(lib, symbol)
-                        getter.restype = ctypes.c_int
-                        pools.append({"library": path, "num_threads": int(getter())})
-                        break
-                else:
-                    continue
-                break
-    except Exception as exc:  # pragma: no cover - platform specific
-        return {"source": "ctypes", "error": repr(exc)}
-    return {"source": "ctypes (threadpoolctl not installed)", "pools": pools}
+    for path, lib in _openblas_libraries():
+        n = _openblas_call(lib, "get_num_threads")
+        if n is not None:
+            pools.append({"library": path, "num_threads": int(n)})
+    return {"source": "openblas_get_num_threads (ctypes; threadpoolctl not installed)", "pools": pools}
 
 
 def environment() -> dict:
@@ -221,9 +285,10 @@ def environment() -> dict:
         "dualrev": getattr(dualrev, "__version__", "?"),
         "blas": {k: blas.get(k) for k in ("name", "version", "openblas configuration") if k in blas},
         "blas_threads": _blas_threads(),
+        "blas_pinning": PINNING,
         "thread_env": {
             k: os.environ[k]
-            for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+            for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", THREADS_VARIABLE)
             if k in os.environ
         },
     }
@@ -277,10 +342,13 @@ def errorbar(ax, xs, timings: Sequence[dict], key: str, label: str | None = None
     return ax.errorbar(xs, med, yerr=[lo, hi], capsize=3, label=label or STYLE.get(key, {}).get("label", key), **style)
 
 
-def reference_slope(ax, xs, ys, slope: float, text: str, color="k"):
-    """A dashed theory line ∝ x^slope through the last (largest) point."""
+def reference_slope(ax, xs, ys, slope: float, text: str, color="k", last: int | None = None):
+    """A dotted theory line ∝ x^slope through the last (largest) point,
+    drawn over the ``last`` largest x (all by default)."""
     xs = np.asarray(xs, float)
     x0, y0 = xs[-1], ys[-1]
+    if last is not None:
+        xs = xs[-last:]
     line = y0 * (xs / x0) ** slope
     ax.plot(xs, line, ls=":", color=color, lw=1.4, alpha=0.8, label=text)
 
@@ -330,3 +398,33 @@ def skipped_figure(title: str, message: str):
     ax.set_title(title)
     ax.text(0.5, 0.5, message, ha="center", va="center", wrap=True, fontsize=12)
     return fig
+
+
+# --------------------------------------------------------------------------
+# The model problem: a chain of dense layers
+# --------------------------------------------------------------------------
+
+
+def dense_chain(widths: Sequence[int], scalar_output: bool = True, seed: int = 0):
+    """``f(x) = [sum] tanh(W_L ··· tanh(W_1 x))`` on a column vector ``x`` of
+    shape ``(widths[0], 1)``; ``W_i`` has shape ``(widths[i], widths[i-1])``.
+
+    Returns ``(f, x, weights)``. The vectors are columns so that every layer is
+    exactly two recorded ops (matmul, tanh): the explicit mode then sees the
+    chain ``J = diag(tanh′) W_L ··· diag(tanh′) W_1`` and nothing else.
+    """
+    import dualrev.numpy as dnp
+
+    rng = np.random.default_rng(seed)
+    weights = [
+        rng.standard_normal((w_out, w_in)) / np.sqrt(w_in) for w_in, w_out in zip(widths[:-1], widths[1:])
+    ]
+    x = rng.standard_normal((widths[0], 1))
+
+    def f(x):
+        h = x
+        for W in weights:
+            h = dnp.tanh(dnp.matmul(W, h))
+        return dnp.sum(h) if scalar_output else h
+
+    return f, x, weights

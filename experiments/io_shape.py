@@ -27,7 +27,7 @@ NAME = "io_shape"
 DESCRIPTION = "full Jacobian of f: R^n -> R^m by forward (n JVPs) and reverse (m VJPs) mode"
 SIZES = {
     "smoke": {"hidden": 8, "fixed": 8, "sweep": [2, 8, 32], "repeats": 1},
-    "quick": {"hidden": 32, "fixed": 64, "sweep": [4, 8, 16, 32, 64, 128, 256, 512], "repeats": 5},
+    "quick": {"hidden": 32, "fixed": 64, "sweep": [4, 8, 16, 32, 64, 128, 256, 512], "repeats": 7},
     "full": {"hidden": 64, "fixed": 128, "sweep": [4, 8, 16, 32, 64, 128, 256, 512, 1024], "repeats": 7},
 }
 
@@ -49,7 +49,12 @@ def pass_multiply_adds(n: int, m: int, hidden: int) -> int:
     return hidden * n + hidden + m * hidden + m
 
 
-def measure_point(n: int, m: int, hidden: int, repeats: int) -> dict:
+LABELS = ("forward_chunk1", "forward_batched", "reverse_chunk1", "reverse_batched", "auto_batched")
+
+
+def prepare_point(n: int, m: int, hidden: int) -> tuple[dict, dict]:
+    """The point's counts and auto's pick, and one callable per timed variant
+    (all checked to give the same Jacobian)."""
     f, x = make_problem(n, m, hidden)
     per_pass = pass_multiply_adds(n, m, hidden)
     point = {
@@ -58,24 +63,25 @@ def measure_point(n: int, m: int, hidden: int, repeats: int) -> dict:
         "auto_choice": choose_mode(n, m),
         "multiply_adds": {"forward": n * per_pass, "reverse": m * per_pass},
         "passes_chunk1": {"forward": n, "reverse": m},
-        "seconds": {},
     }
+    fns = {}
     reference = None
-    for mode in ("forward", "reverse"):
-        for label, chunk in ((f"{mode}_chunk1", 1), (f"{mode}_batched", None)):
-            jac = dr.jacobian(f, mode=mode, chunk_size=chunk)
-            result = jac(x)
-            if reference is None:
-                reference = result
-            elif not np.allclose(result, reference, rtol=1e-10, atol=1e-12):
-                raise AssertionError(f"io_shape: {label} Jacobian disagrees at n={n}, m={m}")
-            point["seconds"][label] = common.measure(lambda: jac(x), repeats)
-    auto = dr.jacobian(f, mode="auto")
-    point["seconds"]["auto_batched"] = common.measure(lambda: auto(x), repeats)
+    for label in LABELS:
+        mode, variant = label.split("_")
+        jac = dr.jacobian(f, mode=mode, chunk_size=1 if variant == "chunk1" else None)
+        result = jac(x)
+        if reference is None:
+            reference = result
+        elif not np.allclose(result, reference, rtol=1e-10, atol=1e-12):
+            raise AssertionError(f"io_shape: {label} Jacobian disagrees at n={n}, m={m}")
+        fns[label] = (lambda jac=jac: jac(x))
+    return point, fns
+
+
+def finish_point(point: dict) -> None:
     t = point["seconds"]
     point["faster_chunk1"] = "forward" if t["forward_chunk1"]["median"] < t["reverse_chunk1"]["median"] else "reverse"
     point["faster_batched"] = "forward" if t["forward_batched"]["median"] < t["reverse_batched"]["median"] else "reverse"
-    return point
 
 
 def crossover(xs, forward, reverse) -> float | None:
@@ -97,12 +103,19 @@ def run(ctx: common.Context):
     total = 2 * len(sweep)
     done = 0
     for vs in ("n", "m"):
-        points = []
+        points, fns = [], []
         for value in sweep:
             n, m = (value, fixed) if vs == "n" else (fixed, value)
             done += 1
-            ctx.progress(f"sweep {vs}: n={n}, m={m} ({done}/{total})")
-            points.append(measure_point(n, m, hidden, s["repeats"]))
+            ctx.progress(f"sweep {vs}: n={n}, m={m}: set-up and check ({done}/{total})")
+            point, point_fns = prepare_point(n, m, hidden)
+            points.append(point)
+            fns += [point_fns[label] for label in LABELS]
+        ctx.progress(f"sweep {vs}: timing {len(fns)} cases, samples interleaved")
+        timings = iter(common.measure_many(fns, s["repeats"]))
+        for point in points:
+            point["seconds"] = {label: next(timings) for label in LABELS}
+            finish_point(point)
         sweeps[vs] = points
 
     fits, crossovers, auto_report = [], {}, {}
@@ -190,7 +203,7 @@ def plot(sweeps, fixed, hidden, fits):
         ax.set_xlabel(f"{vs} ({'input' if vs == 'n' else 'output'} size), {other} = {fixed} fixed")
         ax.set_ylabel("time for the full Jacobian (s)")
         ax.set_title(f"sweep {vs} at {other} = {fixed} (letters: auto's pick)")
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=1)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1)
     fig.suptitle(f"Full Jacobian of f: Rⁿ → Rᵐ, f(x) = tanh(B tanh(A x)), hidden {hidden}: forward ∝ n, reverse ∝ m")
     fig.tight_layout()
     return fig
