@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import numpy as np
+import scipy.special
 
 from ..core import Tracer, concrete, dtype_of, shape_of
 from . import elementwise as el
@@ -128,18 +129,53 @@ UFUNCS: dict[np.ufunc, Callable] = {
     np.maximum: el.maximum,
     np.minimum: el.minimum,
     np.matmul: products.matmul,
+    np.arcsin: el.arcsin,
+    np.arccos: el.arccos,
+    np.arcsinh: el.arcsinh,
+    np.arccosh: el.arccosh,
+    np.arctanh: el.arctanh,
+    np.exp2: el.exp2,
+    np.log2: el.log2,
+    np.log10: el.log10,
+    np.cbrt: el.cbrt,
+    np.fabs: el.fabs,
+    np.deg2rad: el.deg2rad,
+    np.rad2deg: el.rad2deg,
+    np.radians: el.deg2rad,
+    np.degrees: el.rad2deg,
+    np.arctan2: el.arctan2,
+    np.hypot: el.hypot,
+    np.logaddexp: el.logaddexp,
+    np.logaddexp2: el.logaddexp2,
+    np.remainder: el.remainder,
+    np.fmod: el.fmod,
+    np.fmax: el.fmax,
+    np.fmin: el.fmin,
+    np.float_power: el.float_power,
+    np.conjugate: el.positive,  # real values: the identity
+    scipy.special.expit: el.sigmoid,
+    scipy.special.logit: el.logit,
+    scipy.special.erf: el.erf,
+    scipy.special.erfc: el.erfc,
+    scipy.special.gammaln: el.gammaln,
+    scipy.special.psi: el.digamma,
 }
 # Ufuncs whose result carries no derivative: computed on the plain values.
 NONDIFF_UFUNCS = {
     np.greater, np.greater_equal, np.less, np.less_equal, np.equal, np.not_equal,
     np.logical_and, np.logical_or, np.logical_not, np.logical_xor,
     np.isfinite, np.isinf, np.isnan, np.signbit, np.floor_divide,
+    np.heaviside, np.bitwise_and, np.bitwise_or, np.invert,
 }
 UFUNC_REDUCE: dict[np.ufunc, Callable] = {
     np.add: reductions.sum,
     np.multiply: reductions.prod,
     np.maximum: reductions.max,
     np.minimum: reductions.min,
+}
+UFUNC_ACCUMULATE: dict[np.ufunc, Callable] = {
+    np.add: reductions.cumsum,
+    np.multiply: reductions.cumprod,
 }
 
 
@@ -160,10 +196,13 @@ def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
             return fn(*inputs)
     elif method == "reduce" and ufunc in UFUNC_REDUCE:
         return UFUNC_REDUCE[ufunc](*inputs, **kwargs)
+    elif method == "accumulate" and ufunc in UFUNC_ACCUMULATE:
+        (a,) = inputs
+        return UFUNC_ACCUMULATE[ufunc](a, axis=kwargs.pop("axis", 0), **kwargs)
     raise NotImplementedError(
         f"dualrev: np.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
         + " has no derivative rule in dualrev. Use the dualrev.numpy equivalent if there is one, "
-        "or register one with dr.primitive + dr.defjvp + dr.defvjp."
+        "or make it a primitive with dr.primitive and give it rules with dr.defjvp + dr.defvjp."
     )
 
 
@@ -178,6 +217,9 @@ INSPECTION_FUNCTIONS = {
     np.any, np.all, np.sort_complex, np.searchsorted, np.argwhere, np.flatnonzero,
     np.zeros_like, np.ones_like, np.empty_like, np.full_like, np.can_cast,
     np.min_scalar_type, np.testing.assert_allclose, np.array_repr, np.array_str,
+    np.argpartition, np.isreal, np.iscomplex, np.isscalar, np.may_share_memory,
+    np.shares_memory, np.linalg.matrix_rank, np.linalg.cond, np.digitize, np.histogram,
+    np.bincount, np.unique, np.array2string, np.isneginf, np.isposinf,
 }
 
 
@@ -188,10 +230,17 @@ def _array_function(self, func, types, args, kwargs):
     if func in INSPECTION_FUNCTIONS:
         return func(*_concrete_tree(args), **_concrete_tree(kwargs))
     raise NotImplementedError(
-        f"dualrev: np.{func.__name__} has no derivative rule in dualrev. Use the dualrev.numpy "
-        f"equivalent if there is one, or register one with dr.primitive + dr.defjvp + dr.defvjp "
-        f"(see docs/extending.md)."
+        f"dualrev: {_qualified_name(func)} has no derivative rule in dualrev. Use the dualrev.numpy "
+        f"equivalent if there is one, or make it a primitive with dr.primitive and give it rules "
+        f"with dr.defjvp + dr.defvjp (see docs/extending.md)."
     )
+
+
+def _qualified_name(func: Callable) -> str:
+    """``np.linalg.eig``, ``np.fft.fft``, ``np.convolve``: the name the user typed."""
+    parts = (getattr(func, "__module__", None) or "numpy").split(".")
+    public = [p for p in parts[1:] if not p.startswith("_")] if parts[0] == "numpy" else parts
+    return ".".join(["np"] + public[:1] + [func.__name__]) if parts[0] == "numpy" else ".".join(public + [func.__name__])
 
 
 def _concrete_tree(x: Any) -> Any:
@@ -238,11 +287,39 @@ def _copy(self, *args, **kwargs):
     return self  # values are immutable from dualrev's point of view
 
 
+def _on_value(fn: Callable) -> Callable:
+    """A method that only inspects the value (argmax, nonzero, …): no derivative."""
+
+    def method(self, *args, **kwargs):
+        return fn(concrete(self), *args, **kwargs)
+
+    return method
+
+
+def _in_place(name: str, instead: str) -> Callable:
+    def method(self, *args, **kwargs):
+        raise TypeError(
+            f"dualrev: x.{name}() modifies a traced array in place, which would drop its "
+            f"derivative; use {instead} instead"
+        )
+
+    return method
+
+
+def _round_method(self, decimals=0, out=None):
+    return el.round(self, decimals=decimals, out=out)
+
+
+def _imag(self):
+    return np.zeros(shape_of(self), dtype=dtype_of(self))
+
+
 def install(cls: type = Tracer) -> None:
     """Attach the ndarray interface to the tracer base class."""
     for name, fn in {
         "add": el.add, "sub": el.subtract, "mul": el.multiply, "truediv": el.divide,
-        "pow": el.power, "matmul": products.matmul,
+        "pow": el.power, "matmul": products.matmul, "mod": el.remainder,
+        "floordiv": lambda x, y: np.floor_divide(concrete(x), concrete(y)),  # derivative 0
     }.items():
         op, rop = _binary(fn)
         setattr(cls, f"__{name}__", op)
@@ -286,6 +363,26 @@ def install(cls: type = Tracer) -> None:
     cls.clip = _method(el.clip)
     cls.copy = _copy
     cls.__copy__ = _copy
+    cls.__deepcopy__ = lambda self, memo: self
+    cls.std = _method(reductions.std)
+    cls.var = _method(reductions.var)
+    cls.cumsum = _method(reductions.cumsum)
+    cls.cumprod = _method(reductions.cumprod)
+    cls.trace = _method(shape.trace)
+    cls.diagonal = _method(shape.diagonal)
+    cls.repeat = _method(shape.repeat)
+    cls.take = _method(shape.take)
+    cls.round = _round_method
+    cls.conj = cls.conjugate = lambda self: self
+    cls.real = property(lambda self: self)
+    cls.imag = property(_imag)
+    cls.ptp = _method(reductions.ptp)
+    for name in ("argmax", "argmin", "argsort", "argpartition", "nonzero", "all", "any", "searchsorted"):
+        setattr(cls, name, _on_value(getattr(np.ndarray, name)))
+    cls.sort = _in_place("sort", "dualrev.numpy.sort(x) (or np.sort(x)), which returns a new array")
+    cls.fill = _in_place("fill", "dualrev.numpy.full_like(x, value) or x * 0 + value")
+    cls.resize = _in_place("resize", "dualrev.numpy.reshape or dualrev.numpy.pad")
+    cls.partition = _in_place("partition", "dualrev.numpy.partition(x, kth)")
 
 
 __all__ = ["install", "UFUNCS", "FUNCTIONS", "INSPECTION_FUNCTIONS"]

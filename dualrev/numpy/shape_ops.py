@@ -13,6 +13,7 @@ transpose/inverse transpose, getitem/scatter_add, concatenate/slices.
 from __future__ import annotations
 
 import builtins
+import math
 from typing import Any
 
 import numpy as np
@@ -53,11 +54,11 @@ def _resolve_shape(newshape: Any, size: int) -> tuple:
     if newshape.count(-1) > 1:
         raise ValueError("can only specify one unknown dimension (-1) in reshape")
     if -1 in newshape:
-        known = int(np.prod([s for s in newshape if s != -1], dtype=np.int64))
+        known = math.prod(s for s in newshape if s != -1)
         if known == 0 or size % known:
             raise ValueError(f"cannot reshape array of size {size} into shape {newshape}")
         newshape = tuple(size // known if s == -1 else s for s in newshape)
-    if int(np.prod(newshape, dtype=np.int64)) != size:
+    if math.prod(newshape) != size:
         raise ValueError(f"cannot reshape array of size {size} into shape {newshape}")
     return newshape
 
@@ -71,7 +72,7 @@ def reshape(a, newshape=None, order="C", *, shape=None):
     if order != "C":
         raise NotImplementedError("dualrev: reshape of a traced value supports order='C' only")
     s = shape_of(a)
-    return reshape_p(a, shape=_resolve_shape(newshape, int(np.prod(s, dtype=np.int64))), in_ndim=len(s))
+    return reshape_p(a, shape=_resolve_shape(newshape, math.prod(s)), in_ndim=len(s))
 
 
 def ravel(a, order="C"):
@@ -780,7 +781,34 @@ def partition(a, kth, axis=-1, kind="introselect", order=None):
     return take_along_axis(a, np.argpartition(concrete(a), kth, axis=axis), axis=axis)
 
 
+def diff(a, n=1, axis=-1, prepend=np._NoValue, append=np._NoValue):
+    """n-th forward difference along ``axis``: slices subtracted, n times."""
+    if not _traced(a, prepend, append):
+        kwargs = {k: v for k, v in (("prepend", prepend), ("append", append)) if v is not np._NoValue}
+        return np.diff(a, n=n, axis=axis, **kwargs)
+    a = _as_operand(a)
+    nd = ndim_of(a)
+    pieces = []
+    for extra in (prepend, None, append):
+        if extra is None:
+            pieces.append(a)
+        elif extra is not np._NoValue:
+            if ndim_of(extra) == 0:
+                shape = list(shape_of(a))
+                shape[axis] = 1
+                extra = broadcast_to(_as_operand(extra), tuple(shape)) if isinstance(extra, Tracer) else np.broadcast_to(extra, shape)
+            pieces.append(extra)
+    if len(pieces) > 1:
+        a = concatenate(pieces, axis=axis)
+    from .elementwise import subtract
+
+    for _ in range(n):
+        a = subtract(_index(a, _along(axis, nd, slice(1, None))), _index(a, _along(axis, nd, slice(None, -1))))
+    return a
+
+
 __all__ = [
+    "diff",
     "reshape",
     "ravel",
     "expand_dims",
