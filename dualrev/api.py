@@ -29,6 +29,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
+import math
+
 import numpy as np
 
 from .core import Tracer, dtype_of, shape_of
@@ -194,7 +196,7 @@ def _cast_like(value: Any, like: Any) -> Any:
 
 
 def _size(value: Any) -> int:
-    return int(np.prod(shape_of(value), dtype=np.int64))
+    return math.prod(shape_of(value))
 
 
 def _check_output(leaves: list, who: str) -> None:

@@ -40,6 +40,8 @@ from __future__ import annotations
 import itertools
 from typing import Any, Callable
 
+import math
+
 import numpy as np
 
 __all__ = [
@@ -106,7 +108,7 @@ class Tracer:
 
     @property
     def size(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64))
+        return math.prod(self.shape)
 
     @property
     def dtype(self) -> np.dtype:
@@ -207,13 +209,19 @@ class Primitive:
 
     # The single dispatch point: every differentiable operation passes here.
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        top = None
+        # Fast path: no traced argument (dualrev.numpy on plain arrays, and the
+        # rules' own arithmetic during a sweep) goes straight to NumPy. This
+        # loop is all the overhead a plain call pays, so it does nothing else.
         for arg in args:
-            if isinstance(arg, Tracer) and (top is None or arg._trace.level > top._trace.level):
-                top = arg
-        if top is None:
+            if isinstance(arg, Tracer):
+                break
+        else:
             return self.impl(*args, **kwargs)
-        trace = top._trace
+        # Traced: the trace with the highest level interprets the call.
+        trace = arg._trace
+        for arg in args:
+            if isinstance(arg, Tracer) and arg._trace.level > trace.level:
+                trace = arg._trace
         if not trace.active:
             raise RuntimeError(
                 f"dualrev: a traced value escaped the transformation that created it and was "

@@ -35,12 +35,37 @@ class ForwardTrace(Trace):
     def process(self, prim: Primitive, args: tuple, kwargs: dict) -> Any:
         primals = list(args)
         tangents: list = []
+        enclosing = False  # is some argument a tracer of an enclosing (lower) trace?
         for i, arg in enumerate(args):
-            if isinstance(arg, Dual) and arg._trace is self:
-                primals[i] = arg.primal_value
+            if isinstance(arg, Tracer):
+                if arg._trace is not self:
+                    enclosing = True
+                    continue
+                primal = primals[i] = arg.primal_value
                 tangents.append((i, arg.tangent))
-        ans = prim(*primals, **kwargs)
+                if isinstance(primal, Tracer):
+                    enclosing = True
+        # Re-dispatch only when enclosing traces must see the call; otherwise
+        # run the NumPy implementation directly.
+        ans = prim(*primals, **kwargs) if enclosing else prim.impl(*primals, **kwargs)
 
+        if prim.multiple_results or (self.batch and not prim.jvp_batched):
+            return self._process_general(prim, tangents, ans, primals, kwargs)
+        rules = prim.jvp_rules
+        out_tangent = None
+        for i, tangent in tangents:
+            rule = rules.get(i) or prim.jvp_rule(i)  # the method raises if the rule is missing
+            if rule is None:  # declared non-differentiable
+                continue
+            contrib = rule(tangent, ans, *primals, **kwargs)
+            if contrib is not None:
+                out_tangent = contrib if out_tangent is None else out_tangent + contrib
+        if out_tangent is None:
+            out_tangent = _zeros(self.batch, ans)
+        return Dual(ans, out_tangent, self)
+
+    def _process_general(self, prim, tangents, ans, primals, kwargs):
+        """Multiple results, or rules that take one direction at a time."""
         if prim.multiple_results:
             out = [None] * len(ans)
             for i, tangent in tangents:
@@ -96,6 +121,10 @@ class Dual(Tracer):
     @property
     def primal(self) -> Any:
         return self.primal_value
+
+    @property
+    def shape(self) -> tuple:  # read often by rules: one property, not a chain
+        return shape_of(self.primal_value)
 
     def __repr__(self) -> str:
         return f"Dual(primal={self.primal_value!r}, tangent={self.tangent!r})"

@@ -32,9 +32,10 @@ class ReverseTrace(Trace):
 
     def __init__(self) -> None:
         super().__init__()
-        # Entries: (prim, primals, kwargs, ans, parents, out) where parents is a
-        # tuple of (argnum, slot) for the traced arguments and out is the output
-        # slot (a tuple of slots for multiple-result primitives).
+        # Entries: (prim, parents, primals, kwargs, ans, out) where parents is a
+        # tuple of (vjp_rule, slot) for the traced arguments with a rule, and
+        # out is the output slot (a tuple of slots for multiple-result
+        # primitives). The rules are looked up once, here, not at every sweep.
         self.tape: list[tuple] = []
         self.n_slots = 0
 
@@ -46,20 +47,31 @@ class ReverseTrace(Trace):
     def process(self, prim: Primitive, args: tuple, kwargs: dict) -> Any:
         primals = list(args)
         parents = []
+        enclosing = False  # is some argument a tracer of an enclosing (lower) trace?
+        rules = prim.vjp_rules
         for i, arg in enumerate(args):
-            if isinstance(arg, Node) and arg._trace is self:
+            if isinstance(arg, Tracer):
+                if arg._trace is not self:
+                    enclosing = True
+                    continue
                 primals[i] = arg.value
-                if prim.vjp_rule(i) is not None:  # raises now if the rule is missing
-                    parents.append((i, arg.slot))
-        ans = prim(*primals, **kwargs)
+                rule = rules.get(i) or prim.vjp_rule(i)  # the method raises if the rule is missing
+                if rule is not None:
+                    parents.append((rule, arg.slot))
+                if isinstance(arg.value, Tracer):
+                    enclosing = True
+        # Re-dispatch only when enclosing traces must see the call; otherwise
+        # run the NumPy implementation directly.
+        ans = prim(*primals, **kwargs) if enclosing else prim.impl(*primals, **kwargs)
         if prim.multiple_results:
             nodes = tuple(self.new_node(a) for a in ans)
             out = tuple(n.slot for n in nodes)
         else:
-            nodes = self.new_node(ans)
-            out = nodes.slot
+            out = self.n_slots
+            self.n_slots = out + 1
+            nodes = Node(ans, self, out)
         if parents:
-            self.tape.append((prim, tuple(primals), kwargs, ans, tuple(parents), out))
+            self.tape.append((prim, tuple(parents), tuple(primals), kwargs, ans, out))
         return nodes
 
 
@@ -77,6 +89,10 @@ class Node(Tracer):
     def primal(self) -> Any:
         return self.value
 
+    @property
+    def shape(self) -> tuple:  # read often by rules: one property, not a chain
+        return shape_of(self.value)
+
     def __repr__(self) -> str:
         return f"Node(value={self.value!r}, slot={self.slot})"
 
@@ -89,28 +105,47 @@ def backward(tape: list, seeds: dict[int, Any], consume: bool = True) -> dict[in
     emptied as it is swept, freeing each entry's intermediates right after use.
     """
     cotangents = dict(seeds)
+    pop, get = cotangents.pop, cotangents.get
     entries = _popping(tape) if consume else reversed(tape)
-    for prim, primals, kwargs, ans, parents, out in entries:
-        if prim.multiple_results:
-            gs = [cotangents.pop(s, None) for s in out]
-            if all(g is None for g in gs):
-                continue
-            batch = _batch_shape(gs, ans)
-            ct = tuple(
-                g if g is not None else np.zeros(batch + shape_of(a), dtype=dtype_of(a))
-                for g, a in zip(gs, ans)
-            )
-        else:
-            ct = cotangents.pop(out, None)
-            if ct is None:
-                continue
-        for argnum, slot in parents:
-            contrib = _apply_vjp(prim, argnum, ct, ans, primals, kwargs)
+    for prim, parents, primals, kwargs, ans, out in entries:
+        if prim.multiple_results or not prim.vjp_batched:
+            _backward_general(prim, parents, primals, kwargs, ans, out, cotangents)
+            continue
+        ct = pop(out, None)
+        if ct is None:  # no path from this value to the outputs: nothing to pull
+            continue
+        for rule, slot in parents:
+            contrib = rule(ct, ans, *primals, **kwargs)
             if contrib is None:
                 continue
-            prev = cotangents.get(slot)
+            prev = get(slot)
+            # A new array every time (never ``+=``): ``prev`` may be a seed the
+            # user passed in, or an array a rule returned and still shares.
             cotangents[slot] = contrib if prev is None else prev + contrib
     return cotangents
+
+
+def _backward_general(prim, parents, primals, kwargs, ans, out, cotangents) -> None:
+    """One tape entry of a multiple-result primitive or of a rule that cannot
+    take a batch axis (the uncommon cases, kept out of the sweep's hot loop)."""
+    if prim.multiple_results:
+        gs = [cotangents.pop(s, None) for s in out]
+        if all(g is None for g in gs):
+            return
+        batch = _batch_shape(gs, ans)
+        ct = tuple(
+            g if g is not None else np.zeros(batch + shape_of(a), dtype=dtype_of(a)) for g, a in zip(gs, ans)
+        )
+    else:
+        ct = cotangents.pop(out, None)
+        if ct is None:
+            return
+    for rule, slot in parents:
+        contrib = _apply_vjp(prim, rule, ct, ans, primals, kwargs)
+        if contrib is None:
+            continue
+        prev = cotangents.get(slot)
+        cotangents[slot] = contrib if prev is None else prev + contrib
 
 
 def _popping(tape: list):
@@ -126,10 +161,7 @@ def _batch_shape(gs: list, ans: tuple) -> tuple:
     return ()
 
 
-def _apply_vjp(prim, argnum, ct, ans, primals, kwargs):
-    rule = prim.vjp_rule(argnum)
-    if rule is None:
-        return None
+def _apply_vjp(prim, rule, ct, ans, primals, kwargs):
     if prim.vjp_batched:
         return rule(ct, ans, *primals, **kwargs)
     # The rule takes one direction at a time: loop over a leading batch axis.

@@ -79,10 +79,11 @@ def expand_rank(tangent: Any, x: Any, ans: Any) -> Any:
 def expand_tangent(tangent: Any, x: Any, ans: Any) -> Any:
     """Broadcast a tangent of ``x`` to a full tangent of ``ans``
     (``batch + x.shape`` -> ``batch + ans.shape``)."""
-    ans_shape = tuple(shape_of(ans))
-    x_shape = tuple(shape_of(x))
+    ans_shape = shape_of(ans)
+    x_shape = shape_of(x)
     if x_shape == ans_shape:
         return tangent
+    ans_shape, x_shape = tuple(ans_shape), tuple(x_shape)
     return _ops["broadcast_to"](tangent, shape=ans_shape, in_ndim=len(x_shape))
 
 
@@ -94,8 +95,10 @@ def unbroadcast(cotangent: Any, x: Any, ans: Any) -> Any:
     cotangent is the *sum* over those axes (``dL/db = Σ_rows dL/dY`` for a
     bias added to a batch).
     """
-    x_shape = tuple(shape_of(x))
     ct_shape = shape_of(cotangent)
+    if ct_shape == shape_of(x):  # nothing was broadcast (and no batch axes): the hot path
+        return cotangent
+    x_shape = tuple(shape_of(x))
     bd = len(ct_shape) - ndim_of(ans)
     if tuple(ct_shape[bd:]) == x_shape:
         return cotangent

@@ -13,6 +13,7 @@ Ties in ``max``/``min`` share the derivative equally among the tied entries
 from __future__ import annotations
 
 import builtins
+import math
 
 import numpy as np
 import scipy.special
@@ -95,7 +96,7 @@ def _no_out(out, kwargs, name):
 def _count(a, axis) -> int:
     s = shape_of(a)
     axes = normalize_axes(axis, len(s))
-    return int(np.prod([s[ax] for ax in axes], dtype=np.int64))
+    return math.prod(s[ax] for ax in axes)
 
 
 def mean(a, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
