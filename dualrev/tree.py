@@ -1,7 +1,7 @@
 """Flatten and rebuild nested containers (tuples, lists, dicts) of arrays.
 
-Arguments and results of differentiated functions may be nested containers,
-e.g. a dict of MLP parameters. The transformations work on the flat list of
+Arguments and results of differentiated functions may be nested containers
+(tuples, namedtuples, lists, dicts), e.g. a dict of MLP parameters. The transformations work on the flat list of
 leaves and rebuild the user's structure at the end. ``None`` is an empty
 container (it has no leaves), as in JAX.
 """
@@ -41,7 +41,10 @@ class TreeDef:
         if self.kind is dict:
             return "{" + ", ".join(f"{k!r}: {c!r}" for k, c in zip(self.keys, self.children)) + "}"
         inner = ", ".join(map(repr, self.children))
-        return f"({inner},)" if self.kind is tuple else f"[{inner}]"
+        if self.kind is list:
+            return f"[{inner}]"
+        name = "" if self.kind is tuple else self.kind.__name__
+        return f"{name}({inner},)"
 
 
 LEAF = TreeDef(None, None, ())
@@ -56,6 +59,8 @@ def tree_flatten(tree: Any) -> tuple[list, TreeDef]:
 def _flatten(tree: Any, leaves: list) -> TreeDef:
     kind = type(tree)
     if kind is tuple or kind is list:
+        return TreeDef(kind, None, tuple(_flatten(child, leaves) for child in tree))
+    if isinstance(tree, tuple) and hasattr(kind, "_fields"):  # a namedtuple (NumPy's eigh, svd, ...)
         return TreeDef(kind, None, tuple(_flatten(child, leaves) for child in tree))
     if kind is dict:
         keys = tuple(tree.keys())
@@ -82,7 +87,11 @@ def _unflatten(treedef: TreeDef, it) -> Any:
     children = [_unflatten(c, it) for c in treedef.children]
     if kind is dict:
         return dict(zip(treedef.keys, children))
-    return kind(children) if kind is list else tuple(children)
+    if kind is list:
+        return children
+    if kind is tuple:
+        return tuple(children)
+    return kind(*children)  # namedtuple
 
 
 def tree_map(fn, tree: Any, *rest: Any) -> Any:

@@ -265,3 +265,13 @@ def test_repeated_indices_accumulate(mode):
     x = np.array([1.0, 2.0, 3.0])
     g = dr.grad(lambda x: dnp.sum(x[np.array([0, 0, 2, 0])] ** 2), mode=mode)(x)
     np.testing.assert_allclose(g, [6.0, 0.0, 6.0])
+
+
+def test_namedtuple_results_keep_their_type(rng):
+    A = rng.standard_normal((3, 3))
+    A = A @ A.T + 3 * np.eye(3)
+    for mode in MODES:
+        J = dr.jacobian(lambda a: dnp.linalg.eigh(a), mode=mode)(A)
+        assert type(J).__name__ == "EighResult" and J.eigenvalues.shape == (3, 3, 3)
+    leaves, treedef = dr.tree_flatten(np.linalg.eigh(A))
+    assert len(leaves) == 2 and type(dr.tree_unflatten(treedef, leaves)).__name__ == "EighResult"
