@@ -62,7 +62,13 @@ def time_interleaved(impls: dict[str, Callable], settings: Settings) -> dict[str
 
 def peak_memory(fn: Callable) -> int:
     """Peak bytes allocated while ``fn`` runs (Python objects and NumPy buffers,
-    both traced by ``tracemalloc``), above what was allocated before."""
+    both traced by ``tracemalloc``), above what was allocated before.
+
+    ``fn`` runs once first, untraced: CPython keeps freed small objects (tuples,
+    floats...) on free lists of bounded size, and a first run would charge
+    their filling to the workload (it looks like growth with depth, up to the
+    free lists' cap)."""
+    fn()
     gc.collect()
     tracemalloc.start()
     try:

@@ -173,6 +173,11 @@ class Primitive:
       leading batch axis; the interpreter then loops over the batch.
     * ``multiple_results``: the implementation returns a tuple; JVP rules then
       return a tuple of tangents and VJP rules receive a tuple of cotangents.
+    * ``vjp_reads``: which values the VJP rules read, a subset of
+      ``("ans", "args")``; ``None`` (the default) means both. Reverse mode
+      keeps only those on its tape (the others by shape and dtype alone), so
+      e.g. ``tanh`` (whose rule reads ``ans``) does not also keep its input.
+      The registry-wide tests check every declaration.
     * ``test_inputs``: optional metadata for the registry-wide tests (a
       callable ``rng -> list[(args, kwargs)]``).
     """
@@ -188,6 +193,7 @@ class Primitive:
         "vjp_batched",
         "multiple_results",
         "linear",
+        "vjp_reads",
         "test_inputs",
         "__dict__",
     )
@@ -203,6 +209,7 @@ class Primitive:
         self.vjp_batched = True
         self.multiple_results = multiple_results
         self.linear = False
+        self.vjp_reads: tuple | None = None
         self.test_inputs: Callable | None = None
         self.__doc__ = getattr(impl, "__doc__", None)
         self.__wrapped__ = impl
@@ -348,6 +355,10 @@ def deflinear(prim: Primitive, *transposes: Callable | None) -> None:
     """
     _check_prim(prim, "deflinear")
     prim.linear = True
+    # The transpose of a map that is linear in its one argument needs that
+    # argument's shape only, never its values; a multilinear map's transpose
+    # reads the other arguments.
+    prim.vjp_reads = () if len(transposes) == 1 else ("args",)
     for argnum, transpose in enumerate(transposes):
         if transpose is None:
             prim.jvp_rules[argnum] = None

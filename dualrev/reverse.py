@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import math
+
 import numpy as np
 
 from .core import Primitive, Trace, Tracer, dtype_of, shape_of
@@ -71,8 +73,48 @@ class ReverseTrace(Trace):
             self.n_slots = out + 1
             nodes = Node(ans, self, out)
         if parents:
+            reads = prim.vjp_reads
+            if reads is not None:  # keep only what the VJP rules read
+                if "args" not in reads:
+                    primals = [_shape_only(p) if isinstance(a, Node) else p for p, a in zip(primals, args)]
+                if "ans" not in reads:
+                    ans = _shape_only(ans)
             self.tape.append((prim, tuple(parents), tuple(primals), kwargs, ans, out))
         return nodes
+
+
+class ShapeOnly:
+    """Stands in on the tape for a value that no VJP rule reads: its shape and
+    dtype (which rules may still ask for, e.g. to unbroadcast) without its
+    data, so the data can be freed as soon as the program is done with it."""
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, value: Any) -> None:
+        self.shape = tuple(shape_of(value))
+        self.dtype = dtype_of(value)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return math.prod(self.shape)
+
+    def __repr__(self) -> str:
+        return f"ShapeOnly(shape={self.shape}, dtype={self.dtype})"
+
+
+#: Arrays smaller than this are kept as they are: a stand-in would cost about
+#: as much memory as it saves, and time on every recorded op.
+SHAPE_ONLY_MIN_BYTES = 256
+
+
+def _shape_only(value: Any) -> Any:
+    if isinstance(value, np.ndarray) and value.nbytes >= SHAPE_ONLY_MIN_BYTES:
+        return ShapeOnly(value)
+    return value
 
 
 class Node(Tracer):

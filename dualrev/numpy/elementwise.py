@@ -482,6 +482,18 @@ fmin = _binary_prim(
 )
 
 
+# What the VJP rules read: reverse mode keeps only that on its tape (the rest
+# by shape alone), so tanh(x @ W) stores one array per layer, not two. Every
+# declaration is checked registry-wide in tests/test_engine_internals.py.
+for _prim in (tan, tanh, exp, expm1, sqrt, sigmoid):
+    _prim.vjp_reads = ("ans",)
+for _prim in (sin, cos, sinh, cosh, arctan, log, log1p, multiply):
+    _prim.vjp_reads = ("args",)
+for _prim in (add, subtract, negative):
+    _prim.vjp_reads = ()
+del _prim
+
+
 __all__ = [
     "sin",
     "cos",

@@ -62,6 +62,7 @@ def _matmul_impl(a, b):
 
 
 matmul_p = register(_matmul_impl, "matmul")
+matmul_p.vjp_reads = ("args",)  # the rules multiply by the other operand, never read ans
 defjvp(
     matmul_p,
     lambda t, ans, a, b: matmul_p(expand_rank(t, a, ans), b),
