@@ -32,3 +32,21 @@ def test_markdown_examples_run(path, monkeypatch):
 
 def test_readme_has_examples():
     assert len(python_blocks(ROOT / "README.md")) >= 2
+
+
+def test_every_public_name_has_an_api_entry():
+    import dualrev as dr
+    import dualrev.numpy as dnp
+    import dualrev.numpy.linalg as dnp_linalg
+
+    text = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    missing = [name for name in dr.__all__ if f"### `{name}`" not in text]
+    missing += [name for name in dnp.DIFFERENTIABLE if f"`{name}`" not in text]
+    missing += [f"linalg.{name}" for name in dnp_linalg.DIFFERENTIABLE if f"`{name}`" not in text]
+    assert not missing, f"docs/api.md has no entry for {missing}"
+
+
+def test_docs_are_linked_from_the_readme():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for page in sorted((ROOT / "docs").glob("*.md")):
+        assert f"docs/{page.name}" in readme, f"README.md does not link docs/{page.name}"
