@@ -48,12 +48,12 @@ SIZES = {
     },
     "quick": {
         "N_fixed": 4, "D_sweep": [16, 32, 64, 128, 256, 512, 1024, 2048, 4096],
-        "D_max": {"explicit_forward": 1024, "explicit_reverse": 512, "forward_gradient": 512},
+        "D_max": {"explicit_forward": 2048, "explicit_reverse": 1024, "forward_gradient": 2048},
         "D_fixed": 256, "N_sweep": [1, 2, 4, 8, 16, 32, 64], "repeats": 5,
     },
     "full": {
         "N_fixed": 4, "D_sweep": [16, 32, 64, 128, 256, 512, 1024, 2048, 4096],
-        "D_max": {"explicit_forward": 2048, "explicit_reverse": 1024, "forward_gradient": 1024},
+        "D_max": {"explicit_forward": 4096, "explicit_reverse": 2048, "forward_gradient": 4096},
         "D_fixed": 256, "N_sweep": [1, 2, 4, 8, 16, 32, 64, 128], "repeats": 9,
     },
 }

@@ -131,9 +131,9 @@ def test_memory(smoke):
     data = smoke("memory")
     D = data["D"]
     fits = {f["method"]: f["bytes_per_layer"] for f in data["fits"]}
-    # reverse keeps two D-vectors of float64 per layer; forward and plain keep none
-    assert fits["reverse"] > 0.9 * 16 * D
-    assert fits["forward"] < 0.25 * 16 * D and fits["plain"] < 0.25 * 16 * D
+    # reverse keeps at least one D-vector of float64 per layer; forward and plain keep none
+    assert fits["reverse"] > 0.9 * 8 * D
+    assert fits["forward"] < 0.25 * 8 * D and fits["plain"] < 0.25 * 8 * D
     rev = data["results"]["reverse"]
     assert rev[-1]["peak_bytes"] > rev[0]["peak_bytes"]
 
