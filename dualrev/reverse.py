@@ -47,21 +47,32 @@ class ReverseTrace(Trace):
         return node
 
     def process(self, prim: Primitive, args: tuple, kwargs: dict) -> Any:
+        # This runs once per recorded op, so it is written for speed: one
+        # isinstance per argument in the common case, and the "keep only what
+        # the rules read" bookkeeping (vjp_reads) costs nothing for arrays too
+        # small to be worth dropping.
+        reads = prim.vjp_reads
+        drop_args = reads is not None and "args" not in reads
         primals = list(args)
         parents = []
+        droppable = None  # positions of traced arguments the rules never read
         enclosing = False  # is some argument a tracer of an enclosing (lower) trace?
         rules = prim.vjp_rules
-        for i, arg in enumerate(args):
+        i = 0
+        for arg in args:
             if isinstance(arg, Tracer):
-                if arg._trace is not self:
+                if arg._trace is self:
+                    value = primals[i] = arg.value
+                    rule = rules.get(i) or prim.vjp_rule(i)  # the method raises if the rule is missing
+                    if rule is not None:
+                        parents.append((rule, arg.slot))
+                    if isinstance(value, Tracer):
+                        enclosing = True
+                    elif drop_args and type(value) is np.ndarray and value.nbytes >= SHAPE_ONLY_MIN_BYTES:
+                        droppable = [i] if droppable is None else droppable + [i]
+                else:
                     enclosing = True
-                    continue
-                primals[i] = arg.value
-                rule = rules.get(i) or prim.vjp_rule(i)  # the method raises if the rule is missing
-                if rule is not None:
-                    parents.append((rule, arg.slot))
-                if isinstance(arg.value, Tracer):
-                    enclosing = True
+            i += 1
         # Re-dispatch only when enclosing traces must see the call; otherwise
         # run the NumPy implementation directly.
         ans = prim(*primals, **kwargs) if enclosing else prim.impl(*primals, **kwargs)
@@ -73,12 +84,12 @@ class ReverseTrace(Trace):
             self.n_slots = out + 1
             nodes = Node(ans, self, out)
         if parents:
-            reads = prim.vjp_reads
-            if reads is not None:  # keep only what the VJP rules read
-                if "args" not in reads:
-                    primals = [_shape_only(p) if isinstance(a, Node) else p for p, a in zip(primals, args)]
-                if "ans" not in reads:
-                    ans = _shape_only(ans)
+            # Keep on the tape only what the VJP rules read (the rest by shape).
+            if droppable is not None:
+                for i in droppable:
+                    primals[i] = ShapeOnly(primals[i])
+            if reads is not None and "ans" not in reads:
+                ans = _shape_only(ans)
             self.tape.append((prim, tuple(parents), tuple(primals), kwargs, ans, out))
         return nodes
 
@@ -112,7 +123,7 @@ SHAPE_ONLY_MIN_BYTES = 256
 
 
 def _shape_only(value: Any) -> Any:
-    if isinstance(value, np.ndarray) and value.nbytes >= SHAPE_ONLY_MIN_BYTES:
+    if type(value) is np.ndarray and value.nbytes >= SHAPE_ONLY_MIN_BYTES:
         return ShapeOnly(value)
     return value
 

@@ -26,11 +26,20 @@ from ._helpers import Sample, expand_rank, expand_tangent, register, sample_arra
 # ------------------------------------------------------------ unary functions
 
 
-def _unary(impl, name, derivative, domain="real", kink_free=True):
-    """A unary elementwise primitive from its local derivative ``derivative(ans, x)``."""
+def _unary(impl, name, derivative=None, domain="real", kink_free=True, *, times_derivative=None):
+    """A unary elementwise primitive from its local derivative ``derivative(ans, x)``.
+
+    The local Jacobian is diagonal, so the JVP and the VJP are the same
+    product ``t · f'(x)``: one function serves as both rules. The hottest
+    functions pass that product written out as ``times_derivative(t, ans, x)``
+    — one Python frame per rule application instead of two (rule, then
+    derivative), which is most of the cost of an op on a small array.
+    """
     prim = register(impl, name)
-    defjvp(prim, lambda t, ans, x: t * derivative(ans, x))
-    defvjp(prim, lambda g, ans, x: g * derivative(ans, x))
+    if times_derivative is None:
+        times_derivative = lambda t, ans, x: t * derivative(ans, x)  # noqa: E731
+    defjvp(prim, times_derivative)
+    defvjp(prim, times_derivative)
     samples(prim, lambda rng: [Sample(sample_arrays(rng, domain, (3,))), Sample(sample_arrays(rng, domain, (2, 3)))])
     return prim
 
@@ -48,21 +57,22 @@ def _relu_impl(x):
     return np.maximum(x, 0)
 
 
-sin = _unary(np.sin, "sin", lambda ans, x: cos(x))
-cos = _unary(np.cos, "cos", lambda ans, x: -sin(x))
+sin = _unary(np.sin, "sin", times_derivative=lambda t, ans, x: t * cos(x))
+cos = _unary(np.cos, "cos", times_derivative=lambda t, ans, x: t * -sin(x))
 tan = _unary(np.tan, "tan", lambda ans, x: 1 + ans * ans, domain="small")
 arctan = _unary(np.arctan, "arctan", lambda ans, x: 1 / (1 + x * x))
 sinh = _unary(np.sinh, "sinh", lambda ans, x: cosh(x))
 cosh = _unary(np.cosh, "cosh", lambda ans, x: sinh(x))
-tanh = _unary(np.tanh, "tanh", lambda ans, x: 1 - ans * ans)
-exp = _unary(np.exp, "exp", lambda ans, x: ans)
+tanh = _unary(np.tanh, "tanh", times_derivative=lambda t, ans, x: t * (1 - ans * ans))
+exp = _unary(np.exp, "exp", times_derivative=lambda t, ans, x: t * ans)
 expm1 = _unary(np.expm1, "expm1", lambda ans, x: ans + 1)
-log = _unary(np.log, "log", lambda ans, x: 1 / x, domain="positive")
+log = _unary(np.log, "log", domain="positive", times_derivative=lambda t, ans, x: t * (1 / x))
 log1p = _unary(np.log1p, "log1p", lambda ans, x: 1 / (1 + x), domain="above_minus_one")
-sqrt = _unary(np.sqrt, "sqrt", lambda ans, x: 0.5 / ans, domain="positive")
-sigmoid = _unary(scipy.special.expit, "sigmoid", lambda ans, x: ans * (1 - ans))
+sqrt = _unary(np.sqrt, "sqrt", domain="positive", times_derivative=lambda t, ans, x: t * (0.5 / ans))
+sigmoid = _unary(scipy.special.expit, "sigmoid", times_derivative=lambda t, ans, x: t * (ans * (1 - ans)))
 sigmoid.__doc__ = "Logistic sigmoid 1 / (1 + exp(-x)); derivative σ(x)(1 − σ(x)) (seed 000 §3)."
-relu = _unary(_relu_impl, "relu", lambda ans, x: concrete(x) > 0, domain="nonzero")
+# ``x > 0`` is a plain boolean array for tracers too (comparisons drop the derivative).
+relu = _unary(_relu_impl, "relu", domain="nonzero", times_derivative=lambda t, ans, x: t * (x > 0))
 relu.__doc__ = "max(x, 0); derivative Θ(x), the Heaviside step, with relu'(0) = 0 (seed 001 eq. 42)."
 sign = _zero_derivative(np.sign, "sign", domain="nonzero")
 absolute = _unary(np.absolute, "absolute", lambda ans, x: sign(x), domain="nonzero")
@@ -111,34 +121,84 @@ def _binary_samples(domain_x="real", domain_y="real"):
     return make
 
 
+# The four arithmetic operators are the most frequent ops in any program, so
+# their rules inline the common case — the argument was not broadcast, so the
+# (co)tangent needs no reshaping — and call the broadcasting helpers only
+# otherwise. The argument a rule is for is always traced, so it has ``.shape``;
+# the other argument may be a Python number.
+
 add = register(np.add, "add")
-defjvp(add, lambda t, ans, x, y: expand_tangent(t, x, ans), lambda t, ans, x, y: expand_tangent(t, y, ans))
-defvjp(add, lambda g, ans, x, y: unbroadcast(g, x, ans), lambda g, ans, x, y: unbroadcast(g, y, ans))
+
+
+def _add_jvp_x(t, ans, x, y):
+    return t if x.shape == ans.shape else expand_tangent(t, x, ans)
+
+
+def _add_jvp_y(t, ans, x, y):
+    return t if y.shape == ans.shape else expand_tangent(t, y, ans)
+
+
+def _add_vjp_x(g, ans, x, y):
+    return g if g.shape == x.shape else unbroadcast(g, x, ans)
+
+
+def _add_vjp_y(g, ans, x, y):
+    return g if g.shape == y.shape else unbroadcast(g, y, ans)
+
+
+defjvp(add, _add_jvp_x, _add_jvp_y)
+defvjp(add, _add_vjp_x, _add_vjp_y)
 samples(add, _binary_samples())
 
 subtract = register(np.subtract, "subtract")
-defjvp(subtract, lambda t, ans, x, y: expand_tangent(t, x, ans), lambda t, ans, x, y: -expand_tangent(t, y, ans))
-defvjp(subtract, lambda g, ans, x, y: unbroadcast(g, x, ans), lambda g, ans, x, y: unbroadcast(-g, y, ans))
+defjvp(subtract, _add_jvp_x, lambda t, ans, x, y: -_add_jvp_y(t, ans, x, y))
+defvjp(subtract, _add_vjp_x, lambda g, ans, x, y: -_add_vjp_y(g, ans, x, y))
 samples(subtract, _binary_samples())
+
+
+def _same_rank(t, x, ans):
+    """``expand_rank`` with its no-op case inlined."""
+    return t if x.ndim == ans.ndim else expand_rank(t, x, ans)
+
 
 # Product rule: d(xy) = ẋ y + x ẏ.
 multiply = register(np.multiply, "multiply")
-defjvp(multiply, lambda t, ans, x, y: expand_rank(t, x, ans) * y, lambda t, ans, x, y: x * expand_rank(t, y, ans))
-defvjp(multiply, lambda g, ans, x, y: unbroadcast(g * y, x, ans), lambda g, ans, x, y: unbroadcast(x * g, y, ans))
+
+
+def _multiply_vjp_x(g, ans, x, y):
+    ct = g * y
+    return ct if ct.shape == x.shape else unbroadcast(ct, x, ans)
+
+
+def _multiply_vjp_y(g, ans, x, y):
+    ct = x * g
+    return ct if ct.shape == y.shape else unbroadcast(ct, y, ans)
+
+
+defjvp(multiply, lambda t, ans, x, y: _same_rank(t, x, ans) * y, lambda t, ans, x, y: x * _same_rank(t, y, ans))
+defvjp(multiply, _multiply_vjp_x, _multiply_vjp_y)
 samples(multiply, _binary_samples())
 
 # Quotient rule: d(x/y) = ẋ / y − (x/y) ẏ / y.
 divide = register(np.true_divide, "divide")
+
+
+def _divide_vjp_x(g, ans, x, y):
+    ct = g / y
+    return ct if ct.shape == x.shape else unbroadcast(ct, x, ans)
+
+
+def _divide_vjp_y(g, ans, x, y):
+    ct = -g * ans / y
+    return ct if ct.shape == y.shape else unbroadcast(ct, y, ans)
+
+
 defjvp(
     divide,
-    lambda t, ans, x, y: expand_rank(t, x, ans) / y,
-    lambda t, ans, x, y: -expand_rank(t, y, ans) * ans / y,
+    lambda t, ans, x, y: _same_rank(t, x, ans) / y,
+    lambda t, ans, x, y: -_same_rank(t, y, ans) * ans / y,
 )
-defvjp(
-    divide,
-    lambda g, ans, x, y: unbroadcast(g / y, x, ans),
-    lambda g, ans, x, y: unbroadcast(-g * ans / y, y, ans),
-)
+defvjp(divide, _divide_vjp_x, _divide_vjp_y)
 samples(divide, _binary_samples("real", "nonzero"))
 true_divide = divide
 
