@@ -89,6 +89,8 @@ def _normalize_argnums(argnums: Any, nargs: int, who: str) -> tuple[tuple[int, .
 
 def _as_input(leaf: Any, who: str, where: str) -> Any:
     """An input leaf as a float array (ints promote to float64; float32 stays)."""
+    if type(leaf) is np.ndarray and leaf.dtype.kind == "f":  # the common case, checked first
+        return leaf
     if isinstance(leaf, Tracer):  # a value of an enclosing transformation
         kind = dtype_of(leaf).kind
         if kind != "f":
@@ -168,6 +170,8 @@ def _strip(value: Any, trace: Any) -> Any:
 
 def _finish(value: Any) -> Any:
     """A result handed back to the user: writable ndarray, NumPy scalar for 0-d."""
+    if type(value) is np.ndarray and value.ndim and value.flags.writeable:  # the common case
+        return value
     if isinstance(value, np.ndarray):
         if value.ndim == 0:
             return value[()]
@@ -187,6 +191,9 @@ def _float_dtype(value: Any) -> np.dtype:
 
 def _cast_like(value: Any, like: Any) -> Any:
     """Give a derivative the dtype of the value it belongs to (float32 stays float32)."""
+    if type(value) is np.ndarray and type(like) is np.ndarray:
+        if value.dtype is like.dtype and value.dtype.kind == "f":
+            return value  # the common case: already the (float) dtype of its input
     target = _float_dtype(like)
     if isinstance(value, np.ndarray) and value.dtype != target:
         return value.astype(target)
@@ -361,9 +368,13 @@ def _transpose(x):
     return dnp.transpose(x)
 
 
-def _jacobian_flat(fun, leaves, mode, order, has_aux, who, return_cost=False, chunk_size=None):
+def _jacobian_flat(fun, leaves, mode, order, has_aux, who, return_cost=False, chunk_size=None, out_sizes=None):
     """Full Jacobian of ``fun`` (a function of the leaves). Returns
-    (out leaves, out treedef, [J per out leaf as (out_size, n)], aux, cost)."""
+    (out leaves, out treedef, [J per out leaf as (out_size, n)], aux, cost).
+
+    ``out_sizes`` (auto mode): a dict from input shapes and dtypes to the
+    output size seen for them, kept by one ``jacobian(f)`` function across its
+    calls, so that later calls go straight to the cheaper mode."""
     if mode == "explicit":
         from .explicit import explicit_jacobian
 
@@ -372,14 +383,34 @@ def _jacobian_flat(fun, leaves, mode, order, has_aux, who, return_cost=False, ch
         return _jacobian_forward(fun, leaves, has_aux, who, chunk_size) + (None,)
     if mode == "reverse":
         return _jacobian_reverse(fun, leaves, has_aux, who, chunk_size) + (None,)
-    # auto: record once, then decide from the sizes (m <= n -> reverse).
+    # auto: reverse when m <= n. The output size m is known only after running
+    # f, so the first call records a reverse tape and decides from it (reusing
+    # the tape when reverse wins). The mode changes the cost, never the
+    # result, so later calls with the same input shapes use the m seen before
+    # and run only the chosen mode; m is re-read from every result (for an f
+    # whose output size depends on something other than the input shapes).
     n = sum(_size(v) for v in leaves)
+    key = tuple((tuple(shape_of(v)), np.dtype(dtype_of(v)).str) for v in leaves)
+    m = None if out_sizes is None else out_sizes.get(key)
+    if m is not None:
+        run = _jacobian_reverse if m <= n else _jacobian_forward
+        result = run(fun, leaves, has_aux, who, chunk_size)
+        out_sizes[key] = sum(_size(o) for o in result[0])
+        return result + (None,)
     traced = _reverse_pass(fun, leaves, has_aux, who)
     m = sum(_size(o) for o in traced[0])
+    if out_sizes is not None:
+        if len(out_sizes) >= _OUT_SIZES_MAX:
+            out_sizes.clear()
+        out_sizes[key] = m
     if m <= n:
         return _jacobian_reverse(fun, leaves, has_aux, who, chunk_size, traced=traced) + (None,)
     del traced
     return _jacobian_forward(fun, leaves, has_aux, who, chunk_size) + (None,)
+
+
+#: How many input signatures one ``jacobian(f, mode="auto")`` remembers.
+_OUT_SIZES_MAX = 64
 
 
 def choose_mode(n_inputs: int, n_outputs: int) -> str:
@@ -518,6 +549,8 @@ def jacobian(
     if return_cost and mode != "explicit":
         raise ValueError("jacobian: return_cost=True needs mode='explicit' (operation counts come from that mode)")
 
+    out_sizes: dict = {}  # auto mode: output size seen per input signature
+
     def jacobian_fun(*args: Any, **kwargs: Any):
         spec = _Args(args, argnums, who)
 
@@ -525,7 +558,7 @@ def jacobian(
             return fun(*spec.rebuild(leaves), **kwargs)
 
         out_leaves, out_tree, jac, aux, cost = _jacobian_flat(
-            f, spec.leaves, mode, order, has_aux, who, chunk_size=chunk_size
+            f, spec.leaves, mode, order, has_aux, who, chunk_size=chunk_size, out_sizes=out_sizes
         )
         per_out = []
         for o, j in zip(out_leaves, jac):

@@ -70,3 +70,59 @@ def test_sweep_does_not_write_into_seeds():
     np.testing.assert_array_equal(seed, np.ones(3))
     np.testing.assert_array_equal(g, 3 * np.ones(3))
     assert backward([], {0: seed}, consume=True)[0] is seed
+
+
+def _count_reverse_traces(monkeypatch):
+    """Make dualrev.api count the reverse traces it opens."""
+    import dualrev.api as api
+
+    created = []
+
+    class CountingTrace(ReverseTrace):
+        __slots__ = ()
+
+        def __init__(self):
+            super().__init__()
+            created.append(self)
+
+    monkeypatch.setattr(api, "ReverseTrace", CountingTrace)
+    return created
+
+
+def test_auto_jacobian_remembers_the_output_size(monkeypatch):
+    """mode='auto' records a reverse tape on the first call to learn m; later
+    calls with the same input shapes go straight to the chosen mode."""
+    created = _count_reverse_traces(monkeypatch)
+    W = np.random.default_rng(0).standard_normal((6, 2))
+    wide = dr.jacobian(lambda x: dnp.tanh(W @ x))  # n=2 < m=6: forward
+    x = np.array([0.3, -0.2])
+    first = wide(x)
+    assert len(created) == 1  # recorded once to learn m, then forward
+    second = wide(x + 1.0)
+    assert len(created) == 1  # no tape on the second call
+    np.testing.assert_allclose(second, dr.jacobian(lambda x: dnp.tanh(W @ x), mode="forward")(x + 1.0))
+    np.testing.assert_allclose(first, dr.jacobian(lambda x: dnp.tanh(W @ x), mode="reverse")(x))
+
+    created.clear()
+    tall = dr.jacobian(lambda x: dnp.tanh(W.T @ x))  # n=6 > m=2: reverse
+    y = np.linspace(-1, 1, 6)
+    tall(y)
+    tall(y)
+    assert len(created) == 2  # one tape per call, reused by the reverse sweep
+    tall(y + 0.5)  # same shapes: still reverse, recording the tape it sweeps
+    assert len(created) == 3
+
+
+def test_auto_jacobian_rereads_the_output_size():
+    """If the output size depends on more than the input shapes, the
+    remembered size is only a guess: the result is right either way and the
+    next call uses the new size."""
+
+    def f(x, k):
+        return dnp.tile(dnp.sin(x), k)
+
+    jac = dr.jacobian(f)
+    x = np.array([0.1, 0.2, 0.3])
+    for k in (1, 4, 1, 4):
+        expected = np.tile(np.diag(np.cos(x)), (k, 1))
+        np.testing.assert_allclose(jac(x, k), expected)

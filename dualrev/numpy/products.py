@@ -35,6 +35,8 @@ from ._helpers import Sample, expand_rank, ndim_of, register, sample_arrays, sam
 def _mT(a):
     """Swap the last two axes (matrix transpose of every matrix in a stack)."""
     n = ndim_of(a)
+    if n == 2:  # the common case: ``.T`` is one call (ndarray attribute or one primitive)
+        return a.T
     perm = tuple(range(n - 2)) + (n - 1, n - 2)
     return _shape.transpose_p(a, axes=perm) if isinstance(a, Tracer) else np.swapaxes(a, -1, -2)
 
@@ -63,16 +65,30 @@ def _matmul_impl(a, b):
 
 matmul_p = register(_matmul_impl, "matmul")
 matmul_p.vjp_reads = ("args",)  # the rules multiply by the other operand, never read ans
-defjvp(
-    matmul_p,
-    lambda t, ans, a, b: matmul_p(expand_rank(t, a, ans), b),
-    lambda t, ans, a, b: matmul_p(a, expand_rank(t, b, ans)),
-)
-defvjp(
-    matmul_p,
-    lambda g, ans, a, b: unbroadcast(matmul_p(g, _mT(b)), a, ans),
-    lambda g, ans, a, b: unbroadcast(matmul_p(_mT(a), g), b, ans),
-)
+# The rules inline the common case (no stack axes were broadcast, so the
+# product already has the operand's shape) and call the helpers otherwise.
+
+
+def _matmul_jvp_a(t, ans, a, b):
+    return matmul_p(t if a.ndim == ans.ndim else expand_rank(t, a, ans), b)
+
+
+def _matmul_jvp_b(t, ans, a, b):
+    return matmul_p(a, t if b.ndim == ans.ndim else expand_rank(t, b, ans))
+
+
+def _matmul_vjp_a(g, ans, a, b):
+    ct = matmul_p(g, _mT(b))
+    return ct if ct.shape == a.shape else unbroadcast(ct, a, ans)
+
+
+def _matmul_vjp_b(g, ans, a, b):
+    ct = matmul_p(_mT(a), g)
+    return ct if ct.shape == b.shape else unbroadcast(ct, b, ans)
+
+
+defjvp(matmul_p, _matmul_jvp_a, _matmul_jvp_b)
+defvjp(matmul_p, _matmul_vjp_a, _matmul_vjp_b)
 samples(
     matmul_p,
     lambda rng: [
