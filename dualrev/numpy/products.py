@@ -6,9 +6,10 @@ tangent in that argument's place, and its VJP multiplies the cotangent by the
 *other* argument transposed — for a linear layer ``Y = X W`` that is
 ``dL/dX = dL/dY Wᵀ`` and ``dL/dW = Xᵀ dL/dY`` (seed 002).
 
-The primitive takes operands with at least two axes; ``dualrev.numpy.matmul``
-lifts vectors to 1×n / n×1 matrices first (as NumPy does) so that the rules
-never special-case 1-D operands.
+The primitive takes a vector (1-D operand) directly when the other operand
+is a vector or a matrix — ``W @ x`` is one recorded op, not three — and its
+rules handle those cases; against a stack of matrices ``dualrev.numpy.matmul``
+lifts the vector to a 1×n / n×1 matrix first (as NumPy does).
 
 ``einsum`` is the general multilinear product: its JVP in operand i is the
 same contraction with the tangent in place of operand i, and its VJP is the
@@ -67,22 +68,42 @@ matmul_p = register(_matmul_impl, "matmul")
 matmul_p.vjp_reads = ("args",)  # the rules multiply by the other operand, never read ans
 # The rules inline the common case (no stack axes were broadcast, so the
 # product already has the operand's shape) and call the helpers otherwise.
+#
+# A 1-D operand (a vector, as in ``W @ x``) reaches the primitive directly
+# when the other operand has at most two axes (see ``matmul`` below): that
+# saves the two reshape primitives per product that lifting it to a matrix
+# would record. Its rules follow from NumPy's convention — a 1-D ``b`` is
+# contracted with the last axis of ``a``, a 1-D ``a`` with the second-to-last
+# axis of ``b`` — and a leading batch axis of a (co)tangent then lines up by
+# broadcasting; the cotangent of a vector times a vector is an outer product.
 
 
 def _matmul_jvp_a(t, ans, a, b):
-    return matmul_p(t if a.ndim == ans.ndim else expand_rank(t, a, ans), b)
+    return matmul_p(t if a.ndim == ans.ndim or b.ndim == 1 else expand_rank(t, a, ans), b)
 
 
 def _matmul_jvp_b(t, ans, a, b):
-    return matmul_p(a, t if b.ndim == ans.ndim else expand_rank(t, b, ans))
+    if b.ndim == 1:  # ȧ ... a @ ḃ: contract ḃ's last axis with a's last axis
+        return matmul_p(t, _mT(a)) if a.ndim == 2 else matmul_p(t, a)
+    return matmul_p(a, t if b.ndim == ans.ndim or a.ndim == 1 else expand_rank(t, b, ans))
 
 
 def _matmul_vjp_a(g, ans, a, b):
+    if a.ndim == 1 or b.ndim == 1:
+        if b.ndim == 2:  # vector @ matrix: ā = ȳ bᵀ
+            return matmul_p(g, _mT(b))
+        return _shape.expand_dims(g, -1) * b  # matrix or vector @ vector: ā = ȳ ⊗ b
     ct = matmul_p(g, _mT(b))
     return ct if ct.shape == a.shape else unbroadcast(ct, a, ans)
 
 
 def _matmul_vjp_b(g, ans, a, b):
+    if a.ndim == 1 or b.ndim == 1:
+        if a.ndim == 2:  # matrix @ vector: b̄ = ȳ a (= aᵀ ȳ per direction)
+            return matmul_p(g, a)
+        if b.ndim == 1:  # vector @ vector: b̄ = ȳ a
+            return _shape.expand_dims(g, -1) * a
+        return _shape.expand_dims(a, -1) * _shape.expand_dims(g, -2)  # vector @ matrix: b̄ = a ⊗ ȳ
     ct = matmul_p(_mT(a), g)
     return ct if ct.shape == b.shape else unbroadcast(ct, b, ans)
 
@@ -95,6 +116,9 @@ samples(
         Sample(sample_arrays(rng, "real", (2, 3), (3, 4))),
         Sample(sample_arrays(rng, "real", (2, 2, 3), (3, 1))),
         Sample(sample_arrays(rng, "real", (1, 3), (2, 3, 2))),
+        Sample(sample_arrays(rng, "real", (4, 3), (3,))),
+        Sample(sample_arrays(rng, "real", (3,), (3, 2))),
+        Sample(sample_arrays(rng, "real", (3,), (3,))),
     ],
 )
 
@@ -108,6 +132,8 @@ def matmul(a, b):
     na, nb = ndim_of(a), ndim_of(b)
     if na == 0 or nb == 0:
         raise ValueError("matmul: Input operand does not have enough dimensions (use * for scalars)")
+    if na <= 2 and nb <= 2:  # the primitive takes these vectors directly (no reshapes recorded)
+        return matmul_p(a, b)
     a2 = _shape.reshape(a, (1,) + tuple(shape_of(a))) if na == 1 else a
     b2 = _shape.reshape(b, tuple(shape_of(b)) + (1,)) if nb == 1 else b
     out = matmul_p(a2, b2)
