@@ -206,6 +206,8 @@ true_divide = divide
 def _power_dx(ans, x, y):
     """∂(x**y)/∂x = y x**(y−1), with the x**0 convention: 0 (never 0·inf)."""
     if not isinstance(y, (np.ndarray, Tracer)):
+        if y == 2:  # x ** 2, the common case: 2 x exactly, one op fewer (also under nesting)
+            return 2 * x
         return 0.0 * x if y == 0 else y * x ** (y - 1)
     zero = concrete(y) == 0
     if not np.any(zero):
