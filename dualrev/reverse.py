@@ -88,8 +88,13 @@ class ReverseTrace(Trace):
             if droppable is not None:
                 for i in droppable:
                     primals[i] = ShapeOnly(primals[i])
-            if reads is not None and "ans" not in reads:
-                ans = _shape_only(ans)
+            if (
+                reads is not None
+                and "ans" not in reads
+                and type(ans) is np.ndarray
+                and ans.nbytes >= SHAPE_ONLY_MIN_BYTES
+            ):
+                ans = ShapeOnly(ans)
             self.tape.append((prim, tuple(parents), tuple(primals), kwargs, ans, out))
         return nodes
 
@@ -120,12 +125,6 @@ class ShapeOnly:
 #: Arrays smaller than this are kept as they are: a stand-in would cost about
 #: as much memory as it saves, and time on every recorded op.
 SHAPE_ONLY_MIN_BYTES = 256
-
-
-def _shape_only(value: Any) -> Any:
-    if type(value) is np.ndarray and value.nbytes >= SHAPE_ONLY_MIN_BYTES:
-        return ShapeOnly(value)
-    return value
 
 
 class Node(Tracer):
@@ -159,8 +158,10 @@ def backward(tape: list, seeds: dict[int, Any], consume: bool = True) -> dict[in
     """
     cotangents = dict(seeds)
     pop, get = cotangents.pop, cotangents.get
-    entries = _popping(tape) if consume else reversed(tape)
-    for prim, parents, primals, kwargs, ans, out in entries:
+    if not consume:  # sweep a shallow copy (the entries are shared, not copied)
+        tape = list(tape)
+    while tape:
+        prim, parents, primals, kwargs, ans, out = tape.pop()
         if prim.multiple_results or not prim.vjp_batched:
             _backward_general(prim, parents, primals, kwargs, ans, out, cotangents)
             continue
@@ -199,11 +200,6 @@ def _backward_general(prim, parents, primals, kwargs, ans, out, cotangents) -> N
             continue
         prev = cotangents.get(slot)
         cotangents[slot] = contrib if prev is None else prev + contrib
-
-
-def _popping(tape: list):
-    while tape:
-        yield tape.pop()
 
 
 def _batch_shape(gs: list, ans: tuple) -> tuple:
