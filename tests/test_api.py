@@ -275,3 +275,26 @@ def test_namedtuple_results_keep_their_type(rng):
         assert type(J).__name__ == "EighResult" and J.eigenvalues.shape == (3, 3, 3)
     leaves, treedef = dr.tree_flatten(np.linalg.eigh(A))
     assert len(leaves) == 2 and type(dr.tree_unflatten(treedef, leaves)).__name__ == "EighResult"
+
+
+@pytest.mark.parametrize("pair", [(a, b) for a in dr.MODES for b in dr.MODES])
+def test_hessian_through_vector_matrix_products_in_every_pair(pair, rng):
+    """A vector meets a batched tangent of a matrix (three axes) inside nested
+    derivatives; every pair of modes must agree (regression: matmul's vector rules)."""
+    from dualrev.numpy.products import matmul_p
+
+    v, M, S = rng.standard_normal(3), rng.standard_normal((3, 2)), rng.standard_normal((2, 3, 2))
+
+    def f(v, M):
+        return (
+            dnp.sum(dnp.tanh(v @ M))
+            + dnp.sum(dnp.sin(M.T @ dnp.cos(M[:, 0] ** 2)))
+            + dnp.sum(dnp.tanh(matmul_p(S.transpose(0, 2, 1) * M[0, 0], v)))
+            + dnp.sum(matmul_p(v * M[1, 1], S) ** 2)
+        )
+
+    H = dr.hessian(f, argnums=(0, 1), mode=pair)(v, M)
+    ref = dr.hessian(f, argnums=(0, 1))(v, M)
+    for i in range(2):
+        for j in range(2):
+            np.testing.assert_allclose(H[i][j], ref[i][j], rtol=1e-10, atol=1e-12)

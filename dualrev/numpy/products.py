@@ -24,6 +24,7 @@ ever sees distinct letters per operand.
 
 from __future__ import annotations
 
+import math
 import string
 
 import numpy as np
@@ -76,34 +77,74 @@ matmul_p.vjp_reads = ("args",)  # the rules multiply by the other operand, never
 # contracted with the last axis of ``a``, a 1-D ``a`` with the second-to-last
 # axis of ``b`` — and a leading batch axis of a (co)tangent then lines up by
 # broadcasting; the cotangent of a vector times a vector is an outer product.
+# Nested derivatives also meet a vector against a *stack* (a batched tangent
+# of a matrix has three axes), so the rules handle a partner of any rank by
+# viewing it as the matrix of its rows (``_rows``) or columns (``_cols``).
+
+
+def _batch_axes(x, core_ndim):
+    """The leading (batch) axes of a tangent/cotangent ``x`` of a value with ``core_ndim`` axes."""
+    s = tuple(shape_of(x))
+    return s[: len(s) - core_ndim]
+
+
+def _rows(a):
+    """``a`` of shape (..., n) as an (M, n) matrix of its rows."""
+    s = tuple(shape_of(a))
+    return a if len(s) == 2 else _shape.reshape(a, (math.prod(s[:-1]), s[-1]))
+
+
+def _cols(b):
+    """``b`` of shape (..., n, p) as an (n, M) matrix of all its columns."""
+    s = tuple(shape_of(b))
+    if len(s) == 2:
+        return b
+    return _shape.reshape(_shape.moveaxis(b, -2, 0), (s[-2], math.prod(s[:-2]) * s[-1]))
 
 
 def _matmul_jvp_a(t, ans, a, b):
-    return matmul_p(t if a.ndim == ans.ndim or b.ndim == 1 else expand_rank(t, a, ans), b)
+    if b.ndim == 1:  # ȧ @ b contracts ȧ's last axis with b, whatever the leading axes
+        return matmul_p(t, b)
+    if a.ndim == 1:  # ẏ = ȧ @ b for each direction: ȧ (B, n) against every column of b
+        if b.ndim == 2:
+            return matmul_p(t, b)
+        return _shape.reshape(matmul_p(t, _cols(b)), _batch_axes(t, 1) + tuple(shape_of(ans)))
+    return matmul_p(t if a.ndim == ans.ndim else expand_rank(t, a, ans), b)
 
 
 def _matmul_jvp_b(t, ans, a, b):
-    if b.ndim == 1:  # ȧ ... a @ ḃ: contract ḃ's last axis with a's last axis
-        return matmul_p(t, _mT(a)) if a.ndim == 2 else matmul_p(t, a)
-    return matmul_p(a, t if b.ndim == ans.ndim or a.ndim == 1 else expand_rank(t, b, ans))
+    if a.ndim == 1:
+        # a @ ḃ: for a vector ḃ (B, n) that is ḃ @ a; for a matrix ḃ NumPy's
+        # rule (contract a with ḃ's second-to-last axis) keeps the batch axes.
+        return matmul_p(t, a) if b.ndim == 1 else matmul_p(a, t)
+    if b.ndim == 1:  # a @ ḃ for each direction: every row of a dotted with ḃ
+        out = matmul_p(t, _mT(_rows(a)))
+        return out if a.ndim == 2 else _shape.reshape(out, _batch_axes(t, 1) + tuple(shape_of(ans)))
+    return matmul_p(a, t if b.ndim == ans.ndim else expand_rank(t, b, ans))
 
 
 def _matmul_vjp_a(g, ans, a, b):
-    if a.ndim == 1 or b.ndim == 1:
-        if b.ndim == 2:  # vector @ matrix: ā = ȳ bᵀ
+    if b.ndim == 1:  # ā = ȳ ⊗ b
+        return _shape.expand_dims(g, -1) * b
+    if a.ndim == 1:  # ā = Σ over every output column of ȳ times that column of b
+        if b.ndim == 2:
             return matmul_p(g, _mT(b))
-        return _shape.expand_dims(g, -1) * b  # matrix or vector @ vector: ā = ȳ ⊗ b
+        g2 = _shape.reshape(g, _batch_axes(g, ndim_of(ans)) + (math.prod(shape_of(ans)),))
+        return matmul_p(g2, _mT(_cols(b)))
     ct = matmul_p(g, _mT(b))
     return ct if ct.shape == a.shape else unbroadcast(ct, a, ans)
 
 
 def _matmul_vjp_b(g, ans, a, b):
-    if a.ndim == 1 or b.ndim == 1:
-        if a.ndim == 2:  # matrix @ vector: b̄ = ȳ a (= aᵀ ȳ per direction)
-            return matmul_p(g, a)
+    if a.ndim == 1:
         if b.ndim == 1:  # vector @ vector: b̄ = ȳ a
             return _shape.expand_dims(g, -1) * a
-        return _shape.expand_dims(a, -1) * _shape.expand_dims(g, -2)  # vector @ matrix: b̄ = a ⊗ ȳ
+        return _shape.expand_dims(a, -1) * _shape.expand_dims(g, -2)  # b̄ = a ⊗ ȳ
+    if b.ndim == 1:  # b̄ = Σ over every row of a of ȳ times that row
+        if a.ndim == 2:
+            return matmul_p(g, a)
+        g2 = _shape.reshape(g, _batch_axes(g, ndim_of(ans)) + (math.prod(shape_of(ans)),))
+        return matmul_p(g2, _rows(a))
     ct = matmul_p(_mT(a), g)
     return ct if ct.shape == b.shape else unbroadcast(ct, b, ans)
 
@@ -119,6 +160,8 @@ samples(
         Sample(sample_arrays(rng, "real", (4, 3), (3,))),
         Sample(sample_arrays(rng, "real", (3,), (3, 2))),
         Sample(sample_arrays(rng, "real", (3,), (3,))),
+        Sample(sample_arrays(rng, "real", (2, 4, 3), (3,))),
+        Sample(sample_arrays(rng, "real", (3,), (2, 3, 4))),
     ],
 )
 
