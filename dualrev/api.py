@@ -243,13 +243,14 @@ def _forward_pass(fun: Callable, primals: list, tangents: list, batch: tuple, ha
     return primals_out, tangents_out, out_tree, aux
 
 
-def _reverse_pass(fun: Callable, primals: list, has_aux: bool, who: str):
-    """Run ``fun`` recording a tape. Returns (out leaves, out treedef, pullback, aux).
+def record(fun: Callable, primals: list, has_aux: bool, who: str, trace: ReverseTrace):
+    """Run ``fun`` on nodes of ``trace``, recording its tape.
 
-    ``pullback(cotangents, batch, consume)`` sweeps the tape; with
-    ``consume=True`` it may be called once and frees the tape as it goes.
+    Returns ``(in_slots, out_primals, out_tree, out_slots, aux)``: the slots of
+    the inputs, the plain output leaves, their structure, the slot of each
+    output leaf (``None`` where an output does not depend on the inputs) and
+    the aux value. Shared by reverse mode and the explicit mode.
     """
-    trace = ReverseTrace()
     try:
         nodes = [trace.new_node(p) for p in primals]
         out, aux = _split_aux(fun(nodes), has_aux, who)
@@ -262,12 +263,21 @@ def _reverse_pass(fun: Callable, primals: list, has_aux: bool, who: str):
         if isinstance(o, Node) and o._trace is trace:
             primals_out.append(o.value)
             out_slots.append(o.slot)
-        else:
+        else:  # the output does not depend on the inputs
             primals_out.append(o)
             out_slots.append(None)
     _check_output(primals_out, who)
-    in_slots = [n.slot for n in nodes]
-    del nodes, out, out_leaves
+    return [n.slot for n in nodes], primals_out, out_tree, out_slots, aux
+
+
+def _reverse_pass(fun: Callable, primals: list, has_aux: bool, who: str):
+    """Run ``fun`` recording a tape. Returns (out leaves, out treedef, pullback, aux).
+
+    ``pullback(cotangents, batch, consume)`` sweeps the tape; with
+    ``consume=True`` it may be called once and frees the tape as it goes.
+    """
+    trace = ReverseTrace()
+    in_slots, primals_out, out_tree, out_slots, aux = record(fun, primals, has_aux, who, trace)
 
     def pullback(cotangents: list, batch: tuple, consume: bool) -> list:
         seeds: dict[int, Any] = {}

@@ -536,32 +536,15 @@ def explicit_jacobian(fun: Callable, leaves: list, order: str, has_aux: bool, wh
     leaf (C order); ``cost`` is an :class:`ExplicitCost`.
     """
     from . import numpy as dnp
-    from .api import _check_output, _split_aux, _strip
+    from .api import record
 
     if order not in ("forward", "reverse", "optimal"):
         raise ValueError(f"{who}: unknown order {order!r}; choose 'forward', 'reverse' or 'optimal'")
 
     # 1. Record the program on a tape.
     trace = _RecordingTrace()
-    try:
-        nodes = [trace.new_node(p) for p in leaves]
-        out, aux = _split_aux(fun(nodes), has_aux, who)
-        aux = _strip(aux, trace)
-    finally:
-        trace.active = False
-    out_leaves, out_tree = tree_flatten(out)
-    primals_out, out_slots = [], []
-    for o in out_leaves:
-        if isinstance(o, Node) and o._trace is trace:
-            primals_out.append(o.value)
-            out_slots.append(o.slot)
-        else:  # does not depend on the inputs
-            primals_out.append(o)
-            out_slots.append(None)
-    _check_output(primals_out, who)
-    in_slots = [n.slot for n in nodes]
+    in_slots, primals_out, out_tree, out_slots, aux = record(fun, leaves, has_aux, who, trace)
     tape = trace.tape
-    del nodes, out, out_leaves
 
     # 2. Keep the edges on some input → output path; estimate their memory.
     from_inputs, to_outputs = _relevant(tape, in_slots, {s for s in out_slots if s is not None})
