@@ -38,9 +38,8 @@ Conventions every rule follows
 from __future__ import annotations
 
 import itertools
-from typing import Any, Callable
-
 import math
+from typing import Any, Callable
 
 import numpy as np
 

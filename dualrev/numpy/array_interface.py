@@ -14,9 +14,10 @@ from typing import Any, Callable
 import numpy as np
 import scipy.special
 
-from ..core import Tracer, concrete, dtype_of, shape_of
+from ..core import Tracer, concrete, deflinear, dtype_of, shape_of
 from . import elementwise as el
-from . import nn, products, reductions
+from . import products, reductions
+from ._helpers import Sample, register, sample_arrays, samples
 from . import shape_ops as shape
 
 # ---------------------------------------------------------------- operators
@@ -78,9 +79,8 @@ def _cast_impl(x, *, dtype):
     return np.asarray(x).astype(dtype) if np.ndim(x) else dtype.type(x)
 
 
-from ._helpers import Sample, register, sample_arrays, samples  # noqa: E402
-from ..core import deflinear  # noqa: E402
-
+# Casting between float dtypes is linear (the identity on values); its
+# transpose casts the cotangent back to the input's dtype.
 _cast_p = register(_cast_impl, "astype")
 deflinear(_cast_p, lambda g, ans, x, *, dtype: _cast_p(g, dtype=dtype_of(x)))
 samples(_cast_p, lambda rng: [Sample(sample_arrays(rng, "real", (3,)), {"dtype": np.dtype(np.float64)})])
@@ -386,4 +386,3 @@ def install(cls: type = Tracer) -> None:
 
 
 __all__ = ["install", "UFUNCS", "FUNCTIONS", "INSPECTION_FUNCTIONS"]
-del nn
