@@ -293,9 +293,13 @@ def primitive(fn: Callable | None = None, *, name: str | None = None, multiple_r
     return make(fn) if fn is not None else make
 
 
-def _check_prim(prim: Any, who: str) -> None:
+def _check_prim(prim: Any, who: str) -> "Primitive":
+    """``prim`` itself, or the primitive behind a dualrev.numpy entry point
+    (``dnp.sin.primitive``); anything else is a TypeError."""
+    prim = getattr(prim, "primitive", prim)
     if not isinstance(prim, Primitive):
         raise TypeError(f"{who}: expected a dualrev Primitive (made with dr.primitive), got {type(prim).__name__}")
+    return prim
 
 
 def defjvp(prim: Primitive, *rules: Callable | None, batched: bool = True) -> None:
@@ -307,7 +311,7 @@ def defjvp(prim: Primitive, *rules: Callable | None, batched: bool = True) -> No
     argument. ``batched=False`` says the rules cannot take a batch axis; the
     interpreter then applies them one direction at a time.
     """
-    _check_prim(prim, "defjvp")
+    prim = _check_prim(prim, "defjvp")
     for argnum, rule in enumerate(rules):
         prim.jvp_rules[argnum] = rule
     prim.jvp_batched = batched
@@ -321,7 +325,7 @@ def defvjp(prim: Primitive, *rules: Callable | None, batched: bool = True) -> No
     shape ``batch + args[i].shape`` (sum over broadcast axes: see
     ``dualrev.numpy.unbroadcast``). ``None`` marks a non-differentiable argument.
     """
-    _check_prim(prim, "defvjp")
+    prim = _check_prim(prim, "defvjp")
     for argnum, rule in enumerate(rules):
         prim.vjp_rules[argnum] = rule
     prim.vjp_batched = batched
@@ -329,13 +333,13 @@ def defvjp(prim: Primitive, *rules: Callable | None, batched: bool = True) -> No
 
 def defjvp_argnum(prim: Primitive, rule: Callable) -> None:
     """JVP rule for variadic primitives: ``rule(argnum, tangent, ans, *args, **kwargs)``."""
-    _check_prim(prim, "defjvp_argnum")
+    prim = _check_prim(prim, "defjvp_argnum")
     prim.jvp_rule_any = rule
 
 
 def defvjp_argnum(prim: Primitive, rule: Callable) -> None:
     """VJP rule for variadic primitives: ``rule(argnum, cotangent, ans, *args, **kwargs)``."""
-    _check_prim(prim, "defvjp_argnum")
+    prim = _check_prim(prim, "defvjp_argnum")
     prim.vjp_rule_any = rule
 
 
@@ -352,7 +356,7 @@ def deflinear(prim: Primitive, *transposes: Callable | None) -> None:
     axes so that leading batch axes of the tangent pass through (every linear
     primitive in ``dualrev.numpy`` is written that way).
     """
-    _check_prim(prim, "deflinear")
+    prim = _check_prim(prim, "deflinear")
     prim.linear = True
     # The transpose of a map that is linear in its one argument needs that
     # argument's shape only, never its values; a multilinear map's transpose

@@ -106,3 +106,19 @@ def test_dnp_on_plain_arrays_is_numpy():
     np.testing.assert_array_equal(dnp.tanh(x), np.tanh(x))
     np.testing.assert_array_equal(dnp.sum(x, axis=0, keepdims=True), np.sum(x, axis=0, keepdims=True))
     assert dnp.zeros is np.zeros and dnp.float64 is np.float64 and dnp.allclose is np.allclose
+    # elementwise entry points call NumPy directly; the primitive sits behind them
+    assert isinstance(dnp.sin.primitive, dr.Primitive) and dnp.sin.primitive in dnp.PRIMITIVES
+    assert dnp.abs is dnp.absolute
+    np.testing.assert_array_equal(dnp.add(x, 1.0), x + 1.0)
+    with pytest.raises(TypeError, match="positional"):
+        dnp.sin(x=x)
+
+
+def test_rule_helpers_accept_entry_points():
+    """dr.defjvp(dnp.sin, ...) registers on the primitive behind the entry point."""
+    import dualrev.core as core
+
+    prim = dnp.tanh.primitive
+    assert core._check_prim(dnp.tanh, "test") is prim
+    with pytest.raises(TypeError, match="Primitive"):
+        core._check_prim(np.tanh, "test")

@@ -35,6 +35,51 @@ linalg = _importlib.import_module(".linalg", __name__)
 
 DIFFERENTIABLE = tuple(_elementwise_all + _reductions_all + _shape_all + _products_all + _nn_all)
 
+
+def _entry_point(prim):
+    """The public function for a one- or two-argument primitive.
+
+    On plain arrays it calls NumPy directly: a plain Python function costs
+    ~0.1 µs to enter where calling the Primitive object (``*args`` packing and
+    the tracer loop in ``Primitive.__call__``) costs ~0.5 µs, which is most of
+    the price of ``dnp.sin`` over ``np.sin`` on small arrays. Anything traced
+    (or with keyword arguments) goes to the primitive, the one dispatch point.
+    The primitive itself is ``entry.primitive``.
+    """
+    impl = prim.impl
+    if set(prim.jvp_rules) == {0}:
+
+        def entry(x, /, **kwargs):
+            if kwargs or isinstance(x, _Tracer):
+                return prim(x, **kwargs)
+            return impl(x)
+
+    else:
+
+        def entry(x, y, /, **kwargs):
+            if kwargs or isinstance(x, _Tracer) or isinstance(y, _Tracer):
+                return prim(x, y, **kwargs)
+            return impl(x, y)
+
+    entry.__name__ = entry.__qualname__ = prim.name
+    entry.__doc__ = prim.__doc__
+    entry.__wrapped__ = impl
+    entry.primitive = prim
+    return entry
+
+
+from ..core import Primitive as _Primitive  # noqa: E402
+from ..core import Tracer as _Tracer  # noqa: E402
+
+_entries: dict = {}  # one entry point per primitive, shared by aliases (abs/absolute)
+for _name in _elementwise_all:
+    _obj = globals()[_name]
+    if isinstance(_obj, _Primitive) and not _obj.multiple_results and set(_obj.jvp_rules) in ({0}, {0, 1}):
+        if id(_obj) not in _entries:
+            _entries[id(_obj)] = _entry_point(_obj)
+        globals()[_name] = _entries[id(_obj)]
+del _obj, _entries
+
 _array_interface.install()
 for _name in DIFFERENTIABLE:
     _np_fn = getattr(_np, _name, None)
