@@ -248,20 +248,32 @@ def _tie_weight(x, y, first_wins):
     return weight.astype(np.result_type(x, y, np.float16))
 
 
-def _minmax(impl, name, first_wins):
+def _binary_prim(impl, name, dx, dy, make_samples):
+    """A broadcasting binary primitive from its two partial derivatives
+    ``dx(ans, x, y)`` and ``dy(ans, x, y)`` (full-shape or broadcastable)."""
     prim = register(impl, name)
     defjvp(
         prim,
-        lambda t, ans, x, y: expand_rank(t, x, ans) * _tie_weight(x, y, first_wins),
-        lambda t, ans, x, y: expand_rank(t, y, ans) * _tie_weight(y, x, first_wins),
+        lambda t, ans, x, y: expand_rank(t, x, ans) * dx(ans, x, y),
+        lambda t, ans, x, y: expand_rank(t, y, ans) * dy(ans, x, y),
     )
     defvjp(
         prim,
-        lambda g, ans, x, y: unbroadcast(g * _tie_weight(x, y, first_wins), x, ans),
-        lambda g, ans, x, y: unbroadcast(g * _tie_weight(y, x, first_wins), y, ans),
+        lambda g, ans, x, y: unbroadcast(g * dx(ans, x, y), x, ans),
+        lambda g, ans, x, y: unbroadcast(g * dy(ans, x, y), y, ans),
     )
-    samples(prim, _binary_samples())
+    samples(prim, make_samples)
     return prim
+
+
+def _minmax(impl, name, first_wins):
+    return _binary_prim(
+        impl,
+        name,
+        lambda ans, x, y: _tie_weight(x, y, first_wins),
+        lambda ans, x, y: _tie_weight(y, x, first_wins),
+        _binary_samples(),
+    )
 
 
 maximum = _minmax(np.maximum, "maximum", np.greater)
@@ -428,25 +440,7 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
     return where_p(finite, x, np.nan_to_num(value, nan=nan, posinf=posinf, neginf=neginf))
 
 
-# ------------------------------------------ more binary functions (issue 5)
-
-
-def _binary_prim(impl, name, dx, dy, make_samples):
-    """A broadcasting binary primitive from its two partial derivatives
-    ``dx(ans, x, y)`` and ``dy(ans, x, y)`` (full-shape or broadcastable)."""
-    prim = register(impl, name)
-    defjvp(
-        prim,
-        lambda t, ans, x, y: expand_rank(t, x, ans) * dx(ans, x, y),
-        lambda t, ans, x, y: expand_rank(t, y, ans) * dy(ans, x, y),
-    )
-    defvjp(
-        prim,
-        lambda g, ans, x, y: unbroadcast(g * dx(ans, x, y), x, ans),
-        lambda g, ans, x, y: unbroadcast(g * dy(ans, x, y), y, ans),
-    )
-    samples(prim, make_samples)
-    return prim
+# ------------------------------------------ more binary functions
 
 
 def _safe_ratio(numerator, denominator):
