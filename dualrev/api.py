@@ -12,7 +12,10 @@ direction); ``mode="explicit"`` materialises every local Jacobian and
 multiplies them in a chosen ``order``. ``mode="auto"`` (the default) picks
 between forward and reverse by the sizes: a full Jacobian of f: Rⁿ → Rᵐ costs
 about ``n`` JVPs or ``m`` VJPs, so auto uses **reverse when m ≤ n** (always for
-``grad``, whose output is a scalar) and **forward when m > n**.
+``grad``, whose output is a scalar) and **forward when m > n**. To learn m,
+the first call records a tape (and reuses it when reverse wins); each
+``jacobian(f)`` function then remembers m per input signature, so later calls
+go straight to the chosen mode.
 
 Batches of directions
 ---------------------
