@@ -81,7 +81,22 @@ class Trace:
         raise NotImplementedError
 
 
-class Tracer:
+class HasShape:
+    """``ndim`` and ``size`` derived from ``shape``, for array-like stand-ins
+    (tracers, and the shape-only placeholders the tape keeps)."""
+
+    __slots__ = ()
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return math.prod(self.shape)
+
+
+class Tracer(HasShape):
     """A value being differentiated. Subclasses: ``forward.Dual``, ``reverse.Node``.
 
     A tracer wraps a *primal* value (a plain array or a tracer of a lower
@@ -100,14 +115,6 @@ class Tracer:
     @property
     def shape(self) -> tuple:
         return shape_of(self.primal)
-
-    @property
-    def ndim(self) -> int:
-        return len(self.shape)
-
-    @property
-    def size(self) -> int:
-        return math.prod(self.shape)
 
     @property
     def dtype(self) -> np.dtype:

@@ -20,11 +20,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import math
-
 import numpy as np
 
-from .core import Primitive, Trace, Tracer, dtype_of, shape_of
+from .core import HasShape, Primitive, Trace, Tracer, dtype_of, shape_of
 
 
 class ReverseTrace(Trace):
@@ -99,7 +97,7 @@ class ReverseTrace(Trace):
         return nodes
 
 
-class ShapeOnly:
+class ShapeOnly(HasShape):
     """Stands in on the tape for a value that no VJP rule reads: its shape and
     dtype (which rules may still ask for, e.g. to unbroadcast) without its
     data, so the data can be freed as soon as the program is done with it."""
@@ -109,14 +107,6 @@ class ShapeOnly:
     def __init__(self, value: Any) -> None:
         self.shape = tuple(shape_of(value))
         self.dtype = dtype_of(value)
-
-    @property
-    def ndim(self) -> int:
-        return len(self.shape)
-
-    @property
-    def size(self) -> int:
-        return math.prod(self.shape)
 
     def __repr__(self) -> str:
         return f"ShapeOnly(shape={self.shape}, dtype={self.dtype})"

@@ -257,7 +257,12 @@ samples(
 )
 
 
-def _cumulative_axis(a, axis):
+def _cumulative_args(a, axis, dtype, out, name):
+    """The traced operand and its (negative) axis for cumsum/cumprod, as NumPy
+    reads them: ``axis=None`` runs over the flattened array."""
+    _no_out(out, {}, name)
+    if dtype is not None:
+        a = a.astype(dtype)
     if axis is None:
         return _shape.ravel(a), -1
     (ax,) = normalize_axes(axis, ndim_of(a))
@@ -267,10 +272,7 @@ def _cumulative_axis(a, axis):
 def cumsum(a, axis=None, dtype=None, out=None):
     if not isinstance(a, Tracer):
         return np.cumsum(a, axis=axis, dtype=dtype, out=out)
-    _no_out(out, {}, "cumsum")
-    if dtype is not None:
-        a = a.astype(dtype)
-    a, ax = _cumulative_axis(a, axis)
+    a, ax = _cumulative_args(a, axis, dtype, out, "cumsum")
     return cumsum_p(a, axis=ax, reverse=False)
 
 
@@ -323,10 +325,7 @@ samples(cumprod_p, _cumprod_samples)
 def cumprod(a, axis=None, dtype=None, out=None):
     if not isinstance(a, Tracer):
         return np.cumprod(a, axis=axis, dtype=dtype, out=out)
-    _no_out(out, {}, "cumprod")
-    if dtype is not None:
-        a = a.astype(dtype)
-    a, ax = _cumulative_axis(a, axis)
+    a, ax = _cumulative_args(a, axis, dtype, out, "cumprod")
     return cumprod_p(a, axis=ax)
 
 
