@@ -12,8 +12,7 @@ Public API: :func:`grad`, :func:`value_and_grad`, :func:`jacobian`,
 :func:`defvjp`, :func:`deflinear`.
 """
 
-from . import numpy  # noqa: F401  - installs the ndarray interface on tracers
-from . import testing  # noqa: F401
+from . import numpy, testing
 from .api import MODES, grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
 from .core import (
     Primitive,

@@ -55,7 +55,11 @@ __all__ = [
     "defvjp_argnum",
     "is_traced",
     "concrete",
-    "all_primitives",
+    "size_of",
+    "float_dtype",
+    "zeros_with_batch",
+    "shape_of",
+    "dtype_of",
 ]
 
 # --------------------------------------------------------------------------
@@ -97,20 +101,17 @@ class HasShape:
 
 
 class Tracer(HasShape):
-    """A value being differentiated. Subclasses: ``forward.Dual``, ``reverse.Node``.
+    """A value being differentiated. Subclasses: ``forward.Dual``, ``tape.Node``.
 
-    A tracer wraps a *primal* value (a plain array or a tracer of a lower
-    level) and behaves like an ndarray: the array interface (operators,
-    ``.shape``, ``.T``, methods, ``__array_ufunc__``...) is attached by
-    ``dualrev.numpy`` so that every operation goes through the registry.
+    ``primal`` is the value it stands for: a plain array, or a tracer of an
+    enclosing (lower-level) transformation. The ndarray behaviour (operators,
+    ``.T``, methods, ``__array_ufunc__``...) comes from
+    ``dualrev.numpy``'s :class:`TracerArrayMethods` mixin, which the
+    interpreters' tracer classes inherit, so that every operation goes
+    through the registry.
     """
 
-    __slots__ = ("_trace",)
-    __array_priority__ = 1000.0  # ndarray op tracer -> defer to the tracer
-
-    @property
-    def primal(self) -> Any:  # pragma: no cover - overridden
-        raise NotImplementedError
+    __slots__ = ("primal", "_trace")
 
     @property
     def shape(self) -> tuple:
@@ -143,6 +144,23 @@ def dtype_of(value: Any) -> np.dtype:
         return np.result_type(value)
 
 
+def size_of(value: Any) -> int:
+    """The number of scalars in ``value`` (1 for a Python number)."""
+    return math.prod(shape_of(value))
+
+
+def float_dtype(*values: Any) -> np.dtype:
+    """The dtype derivatives of ``values`` take: their common floating dtype,
+    float64 when none of them is floating (ints promote, float32 stays)."""
+    dt = np.result_type(*[dtype_of(v) for v in values]) if values else np.dtype(np.float64)
+    return dt if dt.kind == "f" else np.dtype(np.float64)
+
+
+def zeros_with_batch(batch: tuple, like: Any) -> np.ndarray:
+    """A zero tangent/cotangent of ``like``: shape ``batch + like.shape``, its float dtype."""
+    return np.zeros(tuple(batch) + tuple(shape_of(like)), dtype=float_dtype(like))
+
+
 def is_traced(value: Any) -> bool:
     """True when ``value`` is being differentiated by some dualrev transformation."""
     return isinstance(value, Tracer)
@@ -156,10 +174,8 @@ def concrete(value: Any) -> Any:
 
 
 # --------------------------------------------------------------------------
-# Primitives and the registry
+# Primitives
 # --------------------------------------------------------------------------
-
-_REGISTRY: list["Primitive"] = []
 
 
 class Primitive:
@@ -184,8 +200,11 @@ class Primitive:
       keeps only those on its tape (the others by shape and dtype alone), so
       e.g. ``tanh`` (whose rule reads ``ans``) does not also keep its input.
       The registry-wide tests check every declaration.
-    * ``test_inputs``: optional metadata for the registry-wide tests (a
-      callable ``rng -> list[(args, kwargs)]``).
+
+    Metadata read by the registry-wide tests (``dualrev.numpy`` declares it
+    with each of its primitives): ``test_inputs``, a callable
+    ``rng -> list[Sample]``, and ``test_order``, how many times the rules
+    can be differentiated on those samples.
     """
 
     __slots__ = (
@@ -198,13 +217,19 @@ class Primitive:
         "jvp_batched",
         "vjp_batched",
         "multiple_results",
-        "linear",
         "vjp_reads",
         "test_inputs",
-        "__dict__",
+        "test_order",
+        "__dict__",  # __doc__ and __wrapped__, so that help() and inspect see the implementation
     )
 
-    def __init__(self, impl: Callable, name: str | None = None, multiple_results: bool = False) -> None:
+    def __init__(
+        self,
+        impl: Callable,
+        name: str | None = None,
+        multiple_results: bool = False,
+        vjp_reads: tuple[str, ...] | None = None,
+    ) -> None:
         self.impl = impl
         self.name = name or getattr(impl, "__name__", repr(impl))
         self.jvp_rules: dict[int, Callable | None] = {}
@@ -214,9 +239,9 @@ class Primitive:
         self.jvp_batched = True
         self.vjp_batched = True
         self.multiple_results = multiple_results
-        self.linear = False
-        self.vjp_reads: tuple | None = None
+        self.vjp_reads = vjp_reads
         self.test_inputs: Callable | None = None
+        self.test_order = 2
         self.__doc__ = getattr(impl, "__doc__", None)
         self.__wrapped__ = impl
 
@@ -279,7 +304,13 @@ def _bind_argnum(rule: Callable, argnum: int) -> Callable:
     return bound
 
 
-def primitive(fn: Callable | None = None, *, name: str | None = None, multiple_results: bool = False):
+def primitive(
+    fn: Callable | None = None,
+    *,
+    name: str | None = None,
+    multiple_results: bool = False,
+    vjp_reads: tuple[str, ...] | None = None,
+) -> Any:
     """Make ``fn`` a dualrev primitive (usable as a decorator).
 
     Register its derivative rules with :func:`defjvp` and :func:`defvjp`; it
@@ -290,12 +321,13 @@ def primitive(fn: Callable | None = None, *, name: str | None = None, multiple_r
             return x ** 3
         dr.defjvp(cube, lambda t, ans, x: 3 * x ** 2 * t)
         dr.defvjp(cube, lambda g, ans, x: 3 * x ** 2 * g)
+
+    ``vjp_reads`` (optional) declares which values the VJP rules read — a
+    subset of ``("ans", "args")`` — so that reverse mode keeps only those.
     """
 
     def make(f: Callable) -> Primitive:
-        prim = Primitive(f, name=name, multiple_results=multiple_results)
-        _REGISTRY.append(prim)
-        return prim
+        return Primitive(f, name=name, multiple_results=multiple_results, vjp_reads=vjp_reads)
 
     return make(fn) if fn is not None else make
 
@@ -364,7 +396,6 @@ def deflinear(prim: Primitive, *transposes: Callable | None) -> None:
     primitive in ``dualrev.numpy`` is written that way).
     """
     prim = _check_prim(prim, "deflinear")
-    prim.linear = True
     # The transpose of a map that is linear in its one argument needs that
     # argument's shape only, never its values; a multilinear map's transpose
     # reads the other arguments.
@@ -385,8 +416,3 @@ def _linear_jvp(prim: Primitive, argnum: int) -> Callable:
         return prim(*args, **kwargs)
 
     return jvp
-
-
-def all_primitives() -> list[Primitive]:
-    """Every primitive made with :func:`primitive`, in creation order."""
-    return list(_REGISTRY)

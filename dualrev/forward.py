@@ -15,11 +15,13 @@ how ``jacobian(mode="forward")`` pushes an identity basis through one pass.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
-import numpy as np
-
-from .core import Primitive, Trace, Tracer, dtype_of, shape_of
+from . import numpy as dnp
+from ._outputs import check_output, split_aux, strip
+from .core import Primitive, Trace, Tracer, zeros_with_batch
+from .numpy.array_interface import TracerArrayMethods
+from .tree import TreeDef, tree_flatten
 
 
 class ForwardTrace(Trace):
@@ -41,7 +43,7 @@ class ForwardTrace(Trace):
                 if arg._trace is not self:
                     enclosing = True
                     continue
-                primal = primals[i] = arg.primal_value
+                primal = primals[i] = arg.primal
                 tangents.append((i, arg.tangent))
                 if isinstance(primal, Tracer):
                     enclosing = True
@@ -49,82 +51,89 @@ class ForwardTrace(Trace):
         # run the NumPy implementation directly.
         ans = prim(*primals, **kwargs) if enclosing else prim.impl(*primals, **kwargs)
 
-        if prim.multiple_results or (self.batch and not prim.jvp_batched):
-            return self._process_general(prim, tangents, ans, primals, kwargs)
-        rules = prim.jvp_rules
-        out_tangent = None
-        for i, tangent in tangents:
-            rule = rules.get(i) or prim.jvp_rule(i)  # the method raises if the rule is missing
-            if rule is None:  # declared non-differentiable
-                continue
-            contrib = rule(tangent, ans, *primals, **kwargs)
-            if contrib is not None:
-                out_tangent = contrib if out_tangent is None else out_tangent + contrib
-        if out_tangent is None:
-            out_tangent = _zeros(self.batch, ans)
-        return Dual(ans, out_tangent, self)
-
-    def _process_general(self, prim, tangents, ans, primals, kwargs):
-        """Multiple results, or rules that take one direction at a time."""
         if prim.multiple_results:
-            out = [None] * len(ans)
+            return self._multiple_results(prim, tangents, ans, primals, kwargs)
+        out_tangent = None
+        if self.batch and not prim.jvp_batched:
             for i, tangent in tangents:
                 contrib = _apply_jvp(prim, i, tangent, ans, primals, kwargs, self.batch)
-                if contrib is None:
+                if contrib is not None:
+                    out_tangent = contrib if out_tangent is None else out_tangent + contrib
+        else:
+            rules = prim.jvp_rules
+            for i, tangent in tangents:
+                rule = rules.get(i) or prim.jvp_rule(i)  # the method raises if the rule is missing
+                if rule is None:  # declared non-differentiable
                     continue
-                for j, c in enumerate(contrib):
-                    if c is not None:
-                        out[j] = c if out[j] is None else out[j] + c
-            return tuple(
-                Dual(a, t if t is not None else _zeros(self.batch, a), self) for a, t in zip(ans, out)
-            )
-
-        out_tangent = None
-        for i, tangent in tangents:
-            contrib = _apply_jvp(prim, i, tangent, ans, primals, kwargs, self.batch)
-            if contrib is not None:
-                out_tangent = contrib if out_tangent is None else out_tangent + contrib
+                contrib = rule(tangent, ans, *primals, **kwargs)
+                if contrib is not None:
+                    out_tangent = contrib if out_tangent is None else out_tangent + contrib
         if out_tangent is None:
-            out_tangent = _zeros(self.batch, ans)
+            out_tangent = zeros_with_batch(self.batch, ans)
         return Dual(ans, out_tangent, self)
 
+    def _multiple_results(self, prim: Primitive, tangents: list, ans: tuple, primals: list, kwargs: dict) -> tuple:
+        out: list = [None] * len(ans)
+        for i, tangent in tangents:
+            contrib = _apply_jvp(prim, i, tangent, ans, primals, kwargs, self.batch)
+            if contrib is None:
+                continue
+            for j, c in enumerate(contrib):
+                if c is not None:
+                    out[j] = c if out[j] is None else out[j] + c
+        return tuple(Dual(a, t if t is not None else zeros_with_batch(self.batch, a), self) for a, t in zip(ans, out))
 
-def _apply_jvp(prim, argnum, tangent, ans, primals, kwargs, batch):
+
+def _apply_jvp(prim: Primitive, argnum: int, tangent: Any, ans: Any, primals: list, kwargs: dict, batch: tuple) -> Any:
+    """One JVP rule application, looping over the batch for ``batched=False`` rules."""
     rule = prim.jvp_rule(argnum)
     if rule is None:  # declared non-differentiable
         return None
     if prim.jvp_batched or not batch:
         return rule(tangent, ans, *primals, **kwargs)
-    # The rule takes one direction at a time: loop over the batch axis.
-    from . import numpy as dnp
-
     results = [rule(tangent[k], ans, *primals, **kwargs) for k in range(batch[0])]
     if prim.multiple_results:
         return tuple(dnp.stack(list(parts)) for parts in zip(*results))
     return dnp.stack(results)
 
 
-def _zeros(batch: tuple, like: Any) -> np.ndarray:
-    return np.zeros(batch + shape_of(like), dtype=dtype_of(like))
-
-
-class Dual(Tracer):
+class Dual(TracerArrayMethods, Tracer):
     """A dual number ``(primal, tangent)`` of one forward trace."""
 
-    __slots__ = ("primal_value", "tangent")
+    __slots__ = ("tangent",)
 
     def __init__(self, primal: Any, tangent: Any, trace: ForwardTrace) -> None:
-        self.primal_value = primal
+        self.primal = primal
         self.tangent = tangent
         self._trace = trace
 
-    @property
-    def primal(self) -> Any:
-        return self.primal_value
-
-    @property
-    def shape(self) -> tuple:  # read often by rules: one property, not a chain
-        return shape_of(self.primal_value)
-
     def __repr__(self) -> str:
-        return f"Dual(primal={self.primal_value!r}, tangent={self.tangent!r})"
+        return f"Dual(primal={self.primal!r}, tangent={self.tangent!r})"
+
+
+def forward_pass(
+    fun: Callable[[list], Any], primals: list, tangents: list, batch: tuple, has_aux: bool, who: str
+) -> tuple[list, list, TreeDef, Any]:
+    """Run ``fun`` (a function of a list of leaves) on dual numbers.
+
+    Returns ``(output leaves, their tangents, the output structure, aux)``; an
+    output that does not depend on the inputs gets a zero tangent.
+    """
+    trace = ForwardTrace(batch)
+    try:
+        duals = [Dual(p, t, trace) for p, t in zip(primals, tangents)]
+        out, aux = split_aux(fun(duals), has_aux, who)
+        aux = strip(aux, trace)
+    finally:
+        trace.active = False
+    out_leaves, out_tree = tree_flatten(out)
+    primals_out, tangents_out = [], []
+    for o in out_leaves:
+        if isinstance(o, Dual) and o._trace is trace:
+            primals_out.append(o.primal)
+            tangents_out.append(o.tangent)
+        else:  # the output does not depend on the inputs
+            primals_out.append(o)
+            tangents_out.append(zeros_with_batch(batch, o))
+    check_output(primals_out, who)
+    return primals_out, tangents_out, out_tree, aux

@@ -14,18 +14,15 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from . import api
+from ._arguments import check_mode
+from . import numpy as dnp
 from .tree import tree_flatten, tree_unflatten
 
 __all__ = ["check_grads", "numerical_jacobian", "available_modes"]
 
 
 def available_modes() -> tuple[str, ...]:
-    """The modes this installation implements (all of ``dr.MODES`` once the
-    explicit interpreter is present)."""
-    try:
-        from . import explicit  # noqa: F401
-    except ImportError:  # pragma: no cover - only while explicit mode is being built
-        return tuple(m for m in api.MODES if m != "explicit")
+    """The modes dualrev implements: ``dr.MODES``."""
     return api.MODES
 
 
@@ -127,7 +124,7 @@ def check_grads(
     """
     modes = tuple(modes) if modes is not None else available_modes()
     for m in modes:
-        api._check_mode(m, "check_grads")
+        check_mode(m, "check_grads")
     args = tuple(args)
 
     if order == 1:
@@ -221,8 +218,6 @@ def _second(f: Callable, outer: str, inner: str, args: tuple) -> Callable[[], np
 def _flat_jacobian_traced(f: Callable, args: tuple, mode: str):
     """The Jacobian of ``f`` as one 2-D array, built with dualrev.numpy so that
     an enclosing transformation can differentiate it."""
-    from . import numpy as dnp
-
     argnums = tuple(range(len(args)))
     jac = api.jacobian(f, argnums=argnums, mode=mode)(*args)
     out_leaves, out_tree = tree_flatten(f(*args))

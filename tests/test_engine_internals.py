@@ -73,8 +73,8 @@ def test_sweep_does_not_write_into_seeds():
 
 
 def _count_reverse_traces(monkeypatch):
-    """Make dualrev.api count the reverse traces it opens."""
-    import dualrev.api as api
+    """Make dualrev.reverse count the reverse traces reverse_pass opens."""
+    import dualrev.reverse as reverse
 
     created = []
 
@@ -85,7 +85,7 @@ def _count_reverse_traces(monkeypatch):
             super().__init__()
             created.append(self)
 
-    monkeypatch.setattr(api, "ReverseTrace", CountingTrace)
+    monkeypatch.setattr(reverse, "ReverseTrace", CountingTrace)
     return created
 
 

@@ -314,8 +314,16 @@ def _imag(self):
     return np.zeros(shape_of(self), dtype=dtype_of(self))
 
 
-def install(cls: type = Tracer) -> None:
-    """Attach the ndarray interface to the tracer base class."""
+class TracerArrayMethods:
+    """The ndarray interface of traced values, inherited by the interpreters'
+    tracer classes (``forward.Dual``, ``tape.Node``)."""
+
+    __slots__ = ()
+    __array_priority__ = 1000.0  # ndarray op tracer -> defer to the tracer
+
+
+def install(cls: type = TracerArrayMethods) -> None:
+    """Attach the ndarray interface to the tracer mixin."""
     for name, fn in {
         "add": el.add, "sub": el.subtract, "mul": el.multiply, "truediv": el.divide,
         "pow": el.power, "matmul": products.matmul, "mod": el.remainder,
@@ -385,4 +393,4 @@ def install(cls: type = Tracer) -> None:
     cls.partition = _in_place("partition", "dualrev.numpy.partition(x, kth)")
 
 
-__all__ = ["install", "UFUNCS", "FUNCTIONS", "INSPECTION_FUNCTIONS"]
+__all__ = ["TracerArrayMethods", "install", "UFUNCS", "FUNCTIONS", "INSPECTION_FUNCTIONS"]

@@ -1,0 +1,66 @@
+"""What one explicit Jacobian cost, and the memory guard that runs before any
+local Jacobian is formed."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+#: Largest number of bytes the local Jacobians may occupy (None: no limit).
+MEMORY_BUDGET_BYTES: int | None = 1 << 30
+
+
+class ExplicitMemoryError(MemoryError):
+    """The local Jacobians of ``mode="explicit"`` would exceed the memory budget."""
+
+
+@contextlib.contextmanager
+def memory_budget(nbytes: int | None) -> Iterator[None]:
+    """Use ``nbytes`` as the explicit mode's memory budget inside a ``with`` block
+    (``None``: no limit); the previous budget is restored on exit."""
+    global MEMORY_BUDGET_BYTES
+    if nbytes is not None and (not isinstance(nbytes, (int, np.integer)) or nbytes < 0):
+        raise ValueError(f"memory_budget: expected a non-negative number of bytes or None, got {nbytes!r}")
+    previous = MEMORY_BUDGET_BYTES
+    MEMORY_BUDGET_BYTES = None if nbytes is None else int(nbytes)
+    try:
+        yield
+    finally:
+        MEMORY_BUDGET_BYTES = previous
+
+
+@dataclass(frozen=True)
+class ExplicitCost:
+    """What one explicit Jacobian cost, under the cost model of ``dualrev.explicit``.
+
+    * ``order``: the order asked for (``"forward"``, ``"reverse"``, ``"optimal"``).
+    * ``multiply_adds``: exact number of scalar multiply-adds of the accumulation.
+    * ``local_jacobian_entries``: number of local-Jacobian entries materialised.
+    * ``local_jacobians``: number of local Jacobians (one per op and argument).
+    * ``plan``: a readable description of the elimination order / bracketing run.
+    * ``candidates``: the symbolic cost of every order considered, by name
+      (``forward``, ``reverse``, ``markowitz`` and, for chains, ``chain DP``).
+    """
+
+    order: str
+    multiply_adds: int
+    local_jacobian_entries: int
+    local_jacobians: int
+    plan: str
+    candidates: dict = field(default_factory=dict)
+
+
+def check_budget(nbytes: int, n_matrices: int, largest: tuple, who: str) -> None:
+    budget = MEMORY_BUDGET_BYTES
+    if budget is None or nbytes <= budget:
+        return
+    raise ExplicitMemoryError(
+        f"{who}: mode='explicit' would materialise {n_matrices} local Jacobian(s) taking "
+        f"{nbytes:,} bytes ({nbytes / 2**20:,.1f} MiB; the largest is {largest[0]}×{largest[1]}), "
+        f"above the budget of {budget:,} bytes. Use mode='forward' or mode='reverse' (they apply "
+        f"the same rules to vectors and never form a local Jacobian), or raise the budget with "
+        f"`with dualrev.explicit.memory_budget(nbytes): ...`."
+    )

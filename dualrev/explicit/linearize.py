@@ -1,0 +1,266 @@
+"""The explicit-mode interpreter: record the program, form every local Jacobian
+from its JVP rule, build the linearised graph, eliminate it in the planned order.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from .. import numpy as dnp
+from ..core import Primitive, Tracer, float_dtype, shape_of, size_of
+from ..tape import RecordingTrace, TapeEntry, new_record, record
+from .budget import ExplicitCost, check_budget
+from .graph import IDENTITY, Graph, eliminate
+from .plans import candidate_plans
+
+
+class LinearizeTrace(RecordingTrace):
+    """A tape whose parents are the arguments with a *JVP* rule (the explicit
+    mode never calls a VJP rule); entries keep every value."""
+
+    __slots__ = ()
+
+    def process(self, prim: Primitive, args: tuple, kwargs: dict) -> Any:
+        primals = list(args)
+        parents = []
+        for i, arg in enumerate(args):
+            if isinstance(arg, Tracer) and arg._trace is self:
+                primals[i] = arg.primal
+                try:
+                    rule = prim.jvp_rule(i)
+                except NotImplementedError as exc:
+                    raise NotImplementedError(f"{exc} The explicit mode builds local Jacobians from JVP rules.") from None
+                if rule is not None:
+                    parents.append((i, rule, arg.slot))
+        ans = prim(*primals, **kwargs)
+        nodes, out = self.output_nodes(prim, ans)
+        if parents:
+            self.tape.append(new_record(TapeEntry, (prim, tuple(parents), tuple(primals), kwargs, ans, out)))
+        return nodes
+
+
+# --------------------------------------------------------------------------
+# Local Jacobians from JVP rules
+# --------------------------------------------------------------------------
+
+
+def _identity_basis(x: Any) -> np.ndarray:
+    """The tangent ``(x.size,) + x.shape`` whose k-th row is the k-th unit vector."""
+    n = size_of(x)
+    return np.eye(n, dtype=float_dtype(x)).reshape((n,) + tuple(shape_of(x)))
+
+
+def _apply_rule(entry: TapeEntry, argnum: int, rule: Callable, basis: Any) -> Any:
+    """The JVP rule of ``argnum`` on the whole basis (one call), or row by row
+    for rules registered with ``batched=False``."""
+    prim, ans, primals, kwargs = entry.prim, entry.ans, entry.primals, entry.kwargs
+    if prim.jvp_batched:
+        return rule(basis, ans, *primals, **kwargs)
+    rows = [rule(basis[k], ans, *primals, **kwargs) for k in range(basis.shape[0])]
+    if not prim.multiple_results:
+        return dnp.stack(rows)
+    stacked = []
+    for j, parts in enumerate(zip(*rows)):
+        if all(p is None for p in parts):
+            stacked.append(None)
+        else:
+            zero = np.zeros(shape_of(ans[j]), dtype=float_dtype(ans[j]))
+            stacked.append(dnp.stack([p if p is not None else zero for p in parts]))
+    return tuple(stacked)
+
+
+def _as_matrix(tangent: Any, n_in: int, out: Any) -> Any:
+    """A batched output tangent ``(n_in,) + out.shape`` as ∂out/∂in: ``(out.size, n_in)``."""
+    full = (n_in,) + tuple(shape_of(out))
+    if tuple(shape_of(tangent)) != full:  # a rule may return a broadcastable tangent
+        tangent = dnp.broadcast_to(tangent, full)
+    return dnp.transpose(dnp.reshape(tangent, (n_in, size_of(out))))
+
+
+def _outputs_of(entry: TapeEntry) -> tuple[tuple, tuple]:
+    """The output slots and values of an entry, as tuples (one or several results)."""
+    if entry.prim.multiple_results:
+        return entry.out, entry.ans
+    return (entry.out,), (entry.ans,)
+
+
+# --------------------------------------------------------------------------
+# From the tape to the graph
+# --------------------------------------------------------------------------
+
+
+def _relevant(tape: list[TapeEntry], in_slots: list[int], out_slots: set[int]) -> tuple[set[int], set[int]]:
+    """Vertices reachable from an input and vertices that reach an output."""
+    from_inputs = set(in_slots)
+    for entry in tape:
+        if any(slot in from_inputs for _, _, slot in entry.parents):
+            from_inputs.update(_outputs_of(entry)[0])
+    to_outputs = set(out_slots)
+    for entry in reversed(tape):
+        if any(s in to_outputs for s in _outputs_of(entry)[0]):
+            to_outputs.update(slot for _, _, slot in entry.parents)
+    return from_inputs, to_outputs
+
+
+def _edges_to_linearise(
+    tape: list[TapeEntry], in_slots: list[int], out_slots: list, sizes: dict[int, int], who: str
+) -> tuple[list, set[int]]:
+    """The entries and parents on some input → output path, after checking the
+    memory their local Jacobians will take against the budget."""
+    from_inputs, to_outputs = _relevant(tape, in_slots, {s for s in out_slots if s is not None})
+    work = []
+    nbytes, n_matrices, largest = 0, 0, (0, 0)
+    for entry in tape:
+        outs, answers = _outputs_of(entry)
+        if not any(s in to_outputs for s in outs):
+            continue
+        edges = [(argnum, rule, s) for argnum, rule, s in entry.parents if s in from_inputs]
+        if not edges:
+            continue
+        for s, a in zip(outs, answers):
+            sizes[s] = size_of(a)
+        out_size = sum(size_of(a) for a in answers)
+        for argnum, _, _ in edges:
+            n_in = size_of(entry.primals[argnum])
+            nbytes += out_size * n_in * float_dtype(answers[0]).itemsize
+            n_matrices += 1
+            largest = max(largest, (out_size, n_in), key=lambda ab: ab[0] * ab[1])
+        work.append((entry, edges))
+    check_budget(nbytes, n_matrices, largest, who)
+    return work, to_outputs
+
+
+def _build_graph(work: list, in_slots: list[int], sizes: dict[int, int], to_outputs: set[int]) -> tuple[Graph, int, int]:
+    """The graph whose edges are the local Jacobians (JVP rule on the identity basis).
+    Returns it with the number of local Jacobians and of entries formed."""
+    graph = Graph(sizes)
+    for s in in_slots:
+        graph.add_vertex(s)
+    entries = local_jacobians = 0
+    for entry, edges in work:
+        outs, answers = _outputs_of(entry)
+        for argnum, rule, s in edges:
+            n_in = sizes[s]
+            if n_in == 0:
+                continue
+            tangents = _apply_rule(entry, argnum, rule, _identity_basis(entry.primals[argnum]))
+            if tangents is None:  # the rule says: no dependence
+                continue
+            if not entry.prim.multiple_results:
+                tangents = (tangents,)
+            local_jacobians += 1
+            for out_s, a, tangent in zip(outs, answers, tangents):
+                entries += n_in * size_of(a)
+                if tangent is None or out_s not in to_outputs or size_of(a) == 0:
+                    continue
+                graph.add_edge(s, out_s, _as_matrix(tangent, n_in, a))
+    return graph, local_jacobians, entries
+
+
+def _add_dependents(graph: Graph, in_slots: list[int], out_slots: list, next_id: int) -> dict[int, int]:
+    """Outputs become dependents: an output that is an input or feeds later ops
+    gets a copy vertex joined by an identity edge (outputs are never eliminated)."""
+    dependent_of: dict[int, int] = {}
+    for s in out_slots:
+        if s is None or s in dependent_of:
+            continue
+        if s in graph.preds and (s in in_slots or graph.succs[s]):
+            dependent_of[s] = next_id
+            graph.sizes[next_id] = graph.sizes[s]
+            graph.add_edge(s, next_id, IDENTITY)
+            next_id += 1
+        else:
+            dependent_of[s] = s
+    return dependent_of
+
+
+def _prune(graph: Graph, in_slots: list[int], dependents: set[int]) -> list[int]:
+    """Drop vertices left off every input → output path (rules that returned
+    None); return the intermediate vertices, in execution order."""
+    reach = set(in_slots)
+    for v in sorted(graph.preds):
+        if any(u in reach for u in graph.preds[v]):
+            reach.add(v)
+    useful = set(dependents)
+    for v in sorted(graph.preds, reverse=True):
+        if graph.succs[v] & useful:
+            useful.add(v)
+    for v in list(graph.preds):
+        if v not in in_slots and v not in dependents and not (v in reach and v in useful):
+            graph.remove_vertex(v)
+    return sorted(v for v in graph.preds if v not in dependents and v not in in_slots)
+
+
+def _run_plan(graph: Graph, in_slots: list[int], intermediates: list[int], order: str) -> tuple[int, str, dict]:
+    """Plan (simulate the candidate orders), then eliminate in the chosen one.
+    Returns the multiply-adds performed, the plan's description, the candidates."""
+    plans = candidate_plans(graph, in_slots, intermediates)
+    candidates = {name: cost for name, (_o, cost, _t) in plans.items()}
+    name = min(plans, key=lambda k: plans[k][1]) if order == "optimal" else order  # ties: chain DP first
+    elimination, predicted, text = plans[name]
+    multiply_adds = sum(eliminate(graph, v) for v in elimination)
+    assert multiply_adds == predicted, (multiply_adds, predicted)
+    if not intermediates:
+        text = "no intermediate vertices: the Jacobian is the local Jacobians themselves"
+    if order == "optimal":
+        others = ", ".join(f"{k} {v:,}" for k, v in candidates.items())
+        return multiply_adds, f"optimal → {name}: {text} [{multiply_adds:,} multiply-adds; candidates: {others}]", candidates
+    return multiply_adds, f"{text} [{multiply_adds:,} multiply-adds]", candidates
+
+
+def _read_jacobian(graph: Graph, rec: Any, leaves: list, dependent_of: dict[int, int]) -> list:
+    """∂output/∂inputs off the edges input → output: one ``(m, n)`` block row per output leaf."""
+    jac = []
+    for s, o in zip(rec.out_slots, rec.out_primals):
+        m = size_of(o)
+        blocks = []
+        for x, leaf in zip(rec.in_slots, leaves):
+            n = graph.sizes[x]
+            label = graph.preds.get(dependent_of[s], {}).get(x) if s is not None else None
+            dtype = np.result_type(float_dtype(o), float_dtype(leaf))
+            if label is None:
+                blocks.append(np.zeros((m, n), dtype=dtype))
+            elif label is IDENTITY:
+                blocks.append(np.eye(n, dtype=dtype))
+            else:
+                blocks.append(label)
+        if not blocks:
+            jac.append(np.zeros((m, 0), dtype=float_dtype(o)))
+        elif len(blocks) == 1:
+            jac.append(blocks[0])
+        else:
+            jac.append(dnp.concatenate(blocks, axis=1))
+    return jac
+
+
+def explicit_jacobian(fun: Callable[[list], Any], leaves: list, order: str, has_aux: bool, who: str) -> tuple:
+    """Full Jacobian of ``fun`` (a function of the list ``leaves``) by explicit
+    local Jacobians multiplied in ``order``.
+
+    Returns ``(out_leaves, out_tree, jac, aux, cost)``: ``jac`` holds one 2-D
+    array ``(out_leaf.size, n_inputs)`` per output leaf, columns ordered leaf by
+    leaf (C order); ``cost`` is an :class:`ExplicitCost`.
+    """
+    if order not in ("forward", "reverse", "optimal"):
+        raise ValueError(f"{who}: unknown order {order!r}; choose 'forward', 'reverse' or 'optimal'")
+    trace = LinearizeTrace()
+    rec = record(fun, leaves, has_aux, who, trace)
+    sizes: dict[int, int] = {s: size_of(v) for s, v in zip(rec.in_slots, leaves)}
+    work, to_outputs = _edges_to_linearise(trace.tape, rec.in_slots, rec.out_slots, sizes, who)
+    trace.tape = []
+    graph, local_jacobians, entries = _build_graph(work, rec.in_slots, sizes, to_outputs)
+    del work
+    dependent_of = _add_dependents(graph, rec.in_slots, rec.out_slots, trace.n_slots)
+    intermediates = _prune(graph, rec.in_slots, set(dependent_of.values()))
+    multiply_adds, plan, candidates = _run_plan(graph, rec.in_slots, intermediates, order)
+    cost = ExplicitCost(
+        order=order,
+        plan=plan,
+        multiply_adds=int(multiply_adds),
+        local_jacobian_entries=int(entries),
+        local_jacobians=int(local_jacobians),
+        candidates=candidates,
+    )
+    return rec.out_primals, rec.out_tree, _read_jacobian(graph, rec, leaves, dependent_of), rec.aux, cost
