@@ -2,14 +2,14 @@
 
 The BLAS thread count must be fixed *before* NumPy is imported (OpenBLAS reads
 its environment once), so the arguments are parsed here first and the
-environment variables set; only then is anything numerical imported.
+environment variables set (:func:`timing.pin_threads_before_import`); only
+then is anything numerical imported.
 """
 
 import argparse
-import os
 import sys
 
-THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS")
+import timing
 
 
 def parse(argv):
@@ -23,9 +23,8 @@ def parse(argv):
 
 def main(argv=None):
     args = parse(sys.argv[1:] if argv is None else argv)
-    if args.threads is not None and "numpy" not in sys.modules:
-        for name in THREAD_VARIABLES:
-            os.environ[name] = str(args.threads)
+    if args.threads is not None:
+        timing.pin_threads_before_import(args.threads)
     from .run import run
 
     run(quick=args.quick, threads=args.threads, only=args.only, write=not args.no_write)

@@ -7,7 +7,6 @@ import datetime
 import json
 import os
 import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -15,9 +14,10 @@ from pathlib import Path
 import numpy as np
 
 import dualrev
+import timing
 
 from . import competitors
-from .harness import Settings
+from .harness import settings
 from .workloads import WORKLOADS
 
 HERE = Path(__file__).resolve().parent
@@ -31,53 +31,28 @@ BEGIN, END = "<!-- benchmark-results:begin -->", "<!-- benchmark-results:end -->
 # --------------------------------------------------------------- environment
 
 
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def _git_commit() -> str:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10
-        )
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "dualrev"], cwd=ROOT, capture_output=True, text=True, timeout=10
-        )
-        return out.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-
-
 def _blas_info() -> list[dict]:
-    """The BLAS libraries NumPy (and torch) loaded, with their thread counts."""
-    try:
-        import threadpoolctl
-
+    """The BLAS libraries NumPy (and torch) loaded, with their thread counts
+    (without threadpoolctl: the BLAS NumPy was built with, threads unknown)."""
+    pools = timing.threadpool_info()
+    if pools is not None:
         return [
             {k: info.get(k) for k in ("user_api", "internal_api", "version", "num_threads", "architecture")}
-            for info in threadpoolctl.threadpool_info()
+            for info in pools
         ]
-    except ImportError:
-        config = np.show_config(mode="dicts") if hasattr(np, "show_config") else {}
-        blas = config.get("Build Dependencies", {}).get("blas", {}) if isinstance(config, dict) else {}
-        return [{"internal_api": blas.get("name"), "version": blas.get("version"), "num_threads": None}]
+    blas = timing.blas_build()
+    return [{"internal_api": blas.get("name"), "version": blas.get("version"), "num_threads": None}]
 
 
 def environment(threads: int | None, libs: dict, skipped: dict) -> dict:
     return {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": _cpu_model(),
+        "machine": timing.cpu_model(),
         "cores": os.cpu_count(),
         "platform": platform.platform(),
         "python": platform.python_version(),
         "numpy": np.__version__,
-        "dualrev": f"{dualrev.__version__} ({_git_commit()})",
+        "dualrev": f"{dualrev.__version__} ({timing.git_commit(ROOT)})",
         "threads_requested": threads,
         "blas": _blas_info(),
         "libraries": {name: competitors.version(mod) for name, mod in libs.items()},
@@ -93,7 +68,7 @@ def _target(name: str, value: float, limit: float, unit: str = "") -> dict:
 
 
 def check_targets(rows: list[dict]) -> list[dict]:
-    """The issue-6 targets, read off the rows (single-threaded BLAS)."""
+    """The targets of docs/performance.md, read off the rows (single-threaded BLAS)."""
     out = []
     for row in rows:
         w, case = row["workload"], row["case"]
@@ -105,8 +80,8 @@ def check_targets(rows: list[dict]) -> list[dict]:
             # 1.7 µs/op; scaled to this machine they are 4.0 / 1.7 ≈ 2.35× the
             # hand-written gradient measured in the same run.
             hand = us["hand grad"]
-            out.append(_target("op_overhead: reverse grad / hand grad (scaled µs target)", us["dualrev grad"] / hand, 2.35, "×"))
-            out.append(_target("op_overhead: forward JVP / hand grad (scaled µs target)", us["dualrev jvp"] / hand, 2.35, "×"))
+            for task, impl in (("reverse grad", "dualrev grad"), ("forward JVP", "dualrev jvp")):
+                out.append(_target(f"op_overhead: {task} / hand grad (scaled µs target)", us[impl] / hand, 2.35, "×"))
             out.append(
                 _target("op_overhead: dualrev.numpy f / numpy f", row["ratio_to_numpy_f"]["dualrev.numpy f"], 1.15, "×")
             )
@@ -115,7 +90,8 @@ def check_targets(rows: list[dict]) -> list[dict]:
                 out.append(_target(f"dispatch overhead of {name} on an ndarray", ns / 1000, 1.0, "µs"))
         elif w == "mlp_grad":
             limit = {16: 3.0, 256: 2.2, 1024: 2.75}[case["D"]]
-            out.append(_target(f"mlp_grad D={case['D']}: t(grad)/t(numpy f)", row["ratio_to_numpy_f"]["dualrev grad"], limit, "×"))
+            ratio = row["ratio_to_numpy_f"]["dualrev grad"]
+            out.append(_target(f"mlp_grad D={case['D']}: t(grad)/t(numpy f)", ratio, limit, "×"))
         elif w == "jacobian_shapes":
             n, m = case["n"], case["m"]
             ratios = row["ratio_to_closed_form"]
@@ -132,10 +108,12 @@ def check_targets(rows: list[dict]) -> list[dict]:
             out.append(_target("hvp: t(hvp)/t(dualrev grad)", row["hvp_over_dualrev_grad"], 2.0, "×"))
         elif w == "tape_memory":
             shape = "×".join(map(str, case["x_shape"]))
-            out.append(_target(f"tape_memory x=({shape}): reverse / hand-written", row["ratio_to_hand"]["dualrev grad"], 1.2, "×"))
-            peaks = row["peak_bytes"]
-            growth = peaks["dualrev jvp"] / max(peaks[f"dualrev jvp (depth {case['depth'] // 4})"], 1)
-            out.append(_target(f"tape_memory x=({shape}): forward peak, depth {case['depth']} / depth {case['depth'] // 4}", growth, 1.5, "×"))
+            ratio = row["ratio_to_hand"]["dualrev grad"]
+            out.append(_target(f"tape_memory x=({shape}): reverse / hand-written", ratio, 1.2, "×"))
+            peaks, depth, shallow = row["peak_bytes"], case["depth"], case["depth"] // 4
+            growth = peaks["dualrev jvp"] / max(peaks[f"dualrev jvp (depth {shallow})"], 1)
+            what = f"tape_memory x=({shape}): forward peak, depth {depth} / depth {shallow}"
+            out.append(_target(what, growth, 1.5, "×"))
     return out
 
 
@@ -183,7 +161,8 @@ def markdown(results: dict) -> str:
     ]
     lines += _table(
         ["target", "measured", "limit", "met"],
-        [[t["target"], _fmt_value(t["value"]) + (f" {t['unit']}" if t["unit"] and isinstance(t["value"], float) else ""),
+        [[t["target"],
+          _fmt_value(t["value"]) + (f" {t['unit']}" if t["unit"] and isinstance(t["value"], float) else ""),
           _fmt_value(t["limit"]), "yes" if t["met"] else "**no**"] for t in targets],
     )
     by = {}
@@ -247,7 +226,7 @@ def _splice(path: Path, table: str) -> None:
 
 
 def run(quick: bool, threads: int | None, only: list[str] | None, write: bool) -> dict:
-    settings = Settings(quick)
+    protocol = settings(quick)
     libs, skipped = competitors.load(threads)
     names = only or list(WORKLOADS)
     unknown = [n for n in names if n not in WORKLOADS]
@@ -260,12 +239,12 @@ def run(quick: bool, threads: int | None, only: list[str] | None, write: bool) -
     rows = []
     for name in names:
         start = time.perf_counter()
-        rows += WORKLOADS[name](settings, libs)
+        rows += WORKLOADS[name](protocol, libs)
         print(f"  {name}: {time.perf_counter() - start:.1f} s", flush=True)
     results = {
         "environment": env,
         "quick": quick,
-        "repeats": settings.repeats,
+        "repeats": protocol.repeats,
         "rows": rows,
         "targets": check_targets(rows),
     }
