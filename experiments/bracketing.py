@@ -30,7 +30,7 @@ import numpy as np
 
 import dualrev as dr
 
-from . import common
+from . import common, plotting
 
 NAME = "bracketing"
 DESCRIPTION = "multiply-adds of forward, reverse and optimal bracketing on random and hourglass chains"
@@ -104,7 +104,7 @@ def run(ctx: common.Context):
     ok, message = common.explicit_mode_status()
     ctx.progress(message)
     if not ok:
-        return {"skipped": message, "chains": []}, common.skipped_figure("bracketing", message)
+        return {"skipped": message, "chains": []}, plotting.skipped_figure("bracketing", message)
     rng = np.random.default_rng(2024)
     chains = [(name, NAMED[name]) for name in s["named"]]
     for i in range(s["random"]):
@@ -118,7 +118,8 @@ def run(ctx: common.Context):
     summary = {
         "all_independent_checks_pass": all(r["independent_check"] for r in results),
         "optimal_never_worse": all(
-            r["multiply_adds"]["optimal"] <= min(r["multiply_adds"]["forward"], r["multiply_adds"]["reverse"]) for r in results
+            r["multiply_adds"]["optimal"] <= min(r["multiply_adds"]["forward"], r["multiply_adds"]["reverse"])
+            for r in results
         ),
         "largest_gain_of_optimal": max(r["best_fold_over_optimal"] for r in results),
         "markowitz_worse_than_best_fold": [
@@ -140,17 +141,19 @@ def run(ctx: common.Context):
 
 
 def plot(results):
-    fig, axes = common.figure(width=max(11, 0.85 * len(results) + 3), height=6.2)
+    fig, axes = plotting.figure(width=max(11, 0.85 * len(results) + 3), height=6.2)
     ax = axes[0, 0]
     xs = np.arange(len(results))
     width = 0.21
-    colors = {"forward": common.STYLE["forward"]["color"], "reverse": common.STYLE["reverse"]["color"],
-              "optimal": common.STYLE["explicit_optimal"]["color"], "markowitz": "#bcbd22"}
+    colors = {"forward": plotting.STYLE["forward"]["color"], "reverse": plotting.STYLE["reverse"]["color"],
+              "optimal": plotting.STYLE["explicit_optimal"]["color"], "markowitz": "#bcbd22"}
     labels = {"forward": "forward order (foldl, from the input)", "reverse": "reverse order (foldr, from the output)",
               "optimal": "optimal bracketing (matrix-chain DP)",
               "markowitz": "Markowitz greedy elimination (candidate the library prices, not run here)"}
     for j, order in enumerate(ORDERS + ("markowitz",)):
-        heights = [r["multiply_adds"][order] if order in ORDERS else r["candidates"].get("markowitz", 0) for r in results]
+        heights = [
+            r["multiply_adds"][order] if order in ORDERS else r["candidates"].get("markowitz", 0) for r in results
+        ]
         ax.bar(xs + (j - 1.5) * width, heights, width, color=colors[order], label=labels[order])
     for x, r in zip(xs, results):
         top = max(r["multiply_adds"].values())
@@ -162,7 +165,9 @@ def plot(results):
     ax.set_ylabel("multiply-adds of the accumulation")
     ax.set_xlabel("chain (layer widths, input first)")
     ax.set_ylim(top=ax.get_ylim()[1] * 3)
-    ax.set_title("Explicit Jacobian of a chain of tanh layers: multiply-adds by bracketing (label: best fold ÷ optimal)")
+    ax.set_title(
+        "Explicit Jacobian of a chain of tanh layers: multiply-adds by bracketing (label: best fold ÷ optimal)"
+    )
     ax.legend(loc="upper left", fontsize=10)
     fig.tight_layout()
     return fig

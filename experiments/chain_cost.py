@@ -31,7 +31,7 @@ import numpy as np
 
 import dualrev as dr
 
-from . import common
+from . import common, plotting
 
 NAME = "chain_cost"
 DESCRIPTION = "chain of N dense tanh layers of width D: explicit forward/reverse order, VJP, JVP, forward gradient"
@@ -190,7 +190,7 @@ def run(ctx: common.Context):
 
 
 def plot(sweeps, fits, s, note):
-    fig, axes = common.figure(ncols=2, nrows=2, width=7.4, height=5.6)
+    fig, axes = plotting.figure(ncols=2, nrows=2, width=7.4, height=5.6)
     for col, vs in enumerate(("D", "N")):
         for row, measure in enumerate(("seconds", "multiply_adds")):
             ax = axes[row, col]
@@ -199,22 +199,25 @@ def plot(sweeps, fits, s, note):
                     continue
                 xs = [p[vs] for p in points]
                 fit = next(f for f in fits if f["method"] == m and f["vs"] == vs and f["measure"] == measure)
-                label = common.slope_label(m, fit["slope"], fit["theory"])
+                label = plotting.slope_label(m, fit["slope"], fit["theory"])
                 if measure == "seconds":
-                    common.errorbar(ax, xs, [p["seconds"] for p in points], m, label=label)
+                    plotting.errorbar(ax, xs, [p["seconds"] for p in points], m, label=label)
                 else:
-                    style = {k: v for k, v in common.STYLE[m].items() if k != "label"}
+                    style = plotting.line_style(m)
                     ax.plot(xs, [p["multiply_adds"] for p in points], label=label, **style)
             # theory lines through the largest point of a representative method
-            anchors = [(3, "explicit_forward", "forward_gradient"), (2, "vjp", "jvp")] if vs == "D" else [(1, "vjp", "jvp")]
+            if vs == "D":
+                anchors = [(3, "explicit_forward", "forward_gradient"), (2, "vjp", "jvp")]
+            else:
+                anchors = [(1, "vjp", "jvp")]
             colors = {3: "#555555", 2: "k", 1: "k"}
             for slope, *candidates in anchors:
                 for c in candidates:
                     points = sweeps[vs].get(c)
                     if points:
                         ys = [p["seconds"]["median"] if measure == "seconds" else p["multiply_adds"] for p in points]
-                        common.reference_slope(ax, [p[vs] for p in points], ys, slope, f"theory: ∝ {vs}^{slope}",
-                                               color=colors[slope], last=4 if measure == "seconds" else None)
+                        plotting.reference_slope(ax, [p[vs] for p in points], ys, slope, f"theory: ∝ {vs}^{slope}",
+                                                 color=colors[slope], last=4 if measure == "seconds" else None)
                         break
             ax.set_xscale("log", base=2)
             ax.set_yscale("log")

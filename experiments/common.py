@@ -1,5 +1,6 @@
-"""What every experiment shares: command line, sizes, timing, environment,
-slope fits, plot style and the writing of ``<name>.png`` / ``<name>.json``.
+"""What every experiment shares: command line, run context, timing,
+environment record, slope fits and the model problem. Figures and the
+writing of ``<name>.png`` / ``<name>.json`` are in :mod:`experiments.plotting`.
 
 An experiment module defines ``NAME``, ``DESCRIPTION``, ``SIZES`` (one dict of
 sizes per preset: ``smoke``, ``quick``, ``full``) and ``run(ctx) -> (data,
@@ -13,48 +14,36 @@ timed warm-up call, then ``repeats`` samples; a sample times a loop of
 points) and records the time per call. The samples of the sizes of one sweep
 are interleaved (``measure_many``). We report the median, min and max of the
 samples; plots draw the median with min–max error bars. BLAS runs on one
-thread (``pin_blas_threads``).
+thread (``pin_blas_threads``). The sampling, the thread pinning and the
+pieces of the environment record come from the shared :mod:`timing` package.
 """
 
 from __future__ import annotations
 
 import argparse
-import ctypes
-import json
-import math
 import os
 import platform
 import sys
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")  # never open a window; the figures are files
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import timing
+
+from . import plotting
 
 PRESETS = ("smoke", "quick", "full")
 PINNING: dict = {}
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 MIN_SAMPLE_SECONDS = 2e-3
+MAX_INNER = 1000
 SLOW_CALL_SECONDS = 0.5
 SLOW_CALL_REPEATS = 3
-
-# One colour and marker per method, the same in every figure.
-STYLE = {
-    "explicit_forward": dict(color="#d62728", marker="s", label="explicit, forward order (matrix–matrix)"),
-    "explicit_reverse": dict(color="#ff7f0e", marker="D", label="explicit, reverse order (vector–matrix)"),
-    "explicit_optimal": dict(color="#9467bd", marker="*", label="explicit, optimal order"),
-    "vjp": dict(color="#1f77b4", marker="o", label="reverse mode: one VJP (backprop)"),
-    "jvp": dict(color="#2ca02c", marker="^", label="forward mode: one JVP"),
-    "forward_gradient": dict(color="#8c564b", marker="v", label="forward mode: full gradient (D JVPs)"),
-    "forward": dict(color="#2ca02c", marker="^", label="forward mode"),
-    "reverse": dict(color="#1f77b4", marker="o", label="reverse mode"),
-    "plain": dict(color="#7f7f7f", marker="x", label="plain evaluation"),
-}
+THREADS_VARIABLE = "DUALREV_EXPERIMENT_THREADS"
 
 
 # --------------------------------------------------------------------------
@@ -65,9 +54,12 @@ STYLE = {
 def parse_args(name: str, description: str, argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog=f"python -m experiments.{name}", description=description)
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("--smoke", dest="preset", action="store_const", const="smoke", help="tiny sizes, seconds (tests)")
-    group.add_argument("--quick", dest="preset", action="store_const", const="quick", help="default: a few seconds to tens of seconds")
-    group.add_argument("--full", dest="preset", action="store_const", const="full", help="larger sizes, paper-quality run")
+    group.add_argument("--smoke", dest="preset", action="store_const", const="smoke",
+                       help="tiny sizes, seconds (tests)")
+    group.add_argument("--quick", dest="preset", action="store_const", const="quick",
+                       help="default: a few seconds to tens of seconds")
+    group.add_argument("--full", dest="preset", action="store_const", const="full",
+                       help="larger sizes, paper-quality run")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR, help=f"output directory (default {RESULTS_DIR})")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     parser.set_defaults(preset="quick")
@@ -111,11 +103,16 @@ def entry_point(name: str, description: str, sizes: dict, run: Callable[[Context
             "timing_protocol": TIMING_PROTOCOL,
             **data,
         }
-        png, js = save(ctx.out, name, fig, record)
+        png, js = plotting.save(ctx.out, name, fig, record)
         ctx.progress(f"done in {runtime:.1f}s -> {png} and {js.name}")
         return record
 
     return main
+
+
+# --------------------------------------------------------------------------
+# Timing
+# --------------------------------------------------------------------------
 
 
 TIMING_PROTOCOL = (
@@ -128,56 +125,32 @@ TIMING_PROTOCOL = (
 )
 
 
-# --------------------------------------------------------------------------
-# Timing
-# --------------------------------------------------------------------------
-
-
 def measure(fn: Callable[[], Any], repeats: int, warmup: int = 1) -> dict:
     """Time ``fn()`` (seconds per call): warm-up, then median/min/max of samples."""
     return measure_many([fn], repeats, warmup)[0]
 
 
-def measure_many(fns: Sequence[Callable[[], Any]], repeats: int, warmup: int = 1, progress=None) -> list[dict]:
+def measure_many(fns: Sequence[Callable[[], Any]], repeats: int, warmup: int = 1) -> list[dict]:
     """Time several functions with their samples *interleaved* (round robin).
 
     On a shared machine a burst of load from another process then slows one
     sample of every size instead of every sample of one size, so the medians
-    (and the fitted slopes) stay comparable. The warm-up call of each function
-    (at least one) is timed and sets ``inner``; functions slower than
-    ``SLOW_CALL_SECONDS`` get ``SLOW_CALL_REPEATS`` samples instead of
-    ``repeats`` to keep the suite short.
+    (and the fitted slopes) stay comparable. The warm-up calls of each
+    function (at least one; ``warmup``) are timed and set ``inner``; functions
+    slower than ``SLOW_CALL_SECONDS`` get ``SLOW_CALL_REPEATS`` samples
+    instead of ``repeats`` to keep the suite short. Returns one
+    ``{"median", "min", "max", "repeats", "inner"}`` per function.
     """
-    inners, counts = [], []
-    for fn in fns:
-        estimate = None
-        for _ in range(max(1, warmup)):
-            start = time.perf_counter()
-            fn()
-            estimate = max(time.perf_counter() - start, 1e-7)
-        inners.append(max(1, min(1000, math.ceil(MIN_SAMPLE_SECONDS / estimate))))
-        counts.append(max(1, min(repeats, SLOW_CALL_REPEATS) if estimate > SLOW_CALL_SECONDS else repeats))
-    samples: list[list[float]] = [[] for _ in fns]
-    for r in range(max(counts)):
-        if progress is not None:
-            progress(f"  sample {r + 1}/{max(counts)}")
-        for i, fn in enumerate(fns):
-            if r >= counts[i]:
-                continue
-            start = time.perf_counter()
-            for _ in range(inners[i]):
-                fn()
-            samples[i].append((time.perf_counter() - start) / inners[i])
-    return [
-        {
-            "median": float(np.median(ss)),
-            "min": float(np.min(ss)),
-            "max": float(np.max(ss)),
-            "repeats": len(ss),
-            "inner": inner,
-        }
-        for ss, inner in zip(samples, inners)
-    ]
+    protocol = timing.Protocol(
+        repeats=repeats,
+        sample_seconds=MIN_SAMPLE_SECONDS,
+        warmup_calls=max(1, warmup),
+        max_inner=MAX_INNER,
+        slow_call_seconds=SLOW_CALL_SECONDS,
+        slow_call_repeats=SLOW_CALL_REPEATS,
+    )
+    results = timing.sample_interleaved(dict(enumerate(fns)), protocol)
+    return [results[i].summary() for i in range(len(fns))]
 
 
 def fit_slope(xs: Sequence[float], ys: Sequence[float]) -> float | None:
@@ -198,30 +171,8 @@ def fit_line(xs: Sequence[float], ys: Sequence[float]) -> tuple[float, float] | 
 
 
 # --------------------------------------------------------------------------
-# Environment
+# Threads and environment
 # --------------------------------------------------------------------------
-
-
-THREADS_VARIABLE = "DUALREV_EXPERIMENT_THREADS"
-
-
-def _openblas_libraries() -> list:
-    """The OpenBLAS builds loaded in this process (ctypes handles)."""
-    try:
-        with open("/proc/self/maps") as maps:
-            paths = sorted({line.split()[-1] for line in maps if "openblas" in line.lower() and ".so" in line})
-        return [(path, ctypes.CDLL(path)) for path in paths]
-    except Exception:  # pragma: no cover - not Linux, or no OpenBLAS
-        return []
-
-
-def _openblas_call(lib, action: str, *args):
-    for name in (f"scipy_openblas_{action}64_", f"openblas_{action}64_", f"openblas_{action}"):
-        if hasattr(lib, name):
-            fn = getattr(lib, name)
-            fn.restype = ctypes.c_int if action == "get_num_threads" else None
-            return fn(*args)
-    return None
 
 
 def pin_blas_threads() -> dict:
@@ -233,35 +184,7 @@ def pin_blas_threads() -> dict:
     thread makes every timing a clean single-core measurement. Set the
     variable to ``0`` to leave the BLAS default alone.
     """
-    wanted = int(os.environ.get(THREADS_VARIABLE, "1"))
-    if wanted <= 0:
-        return {"pinned": False}
-    try:
-        import threadpoolctl  # optional; not a dependency
-
-        threadpoolctl.threadpool_limits(wanted)
-        return {"pinned": wanted, "via": "threadpoolctl"}
-    except ImportError:
-        pass
-    done = [path for path, lib in _openblas_libraries() if _openblas_call(lib, "set_num_threads", wanted) is None]
-    return {"pinned": wanted, "via": "openblas_set_num_threads (ctypes)", "libraries": done}
-
-
-def _blas_threads() -> dict:
-    """BLAS libraries and their thread counts now: threadpoolctl when
-    installed, otherwise ask a loaded OpenBLAS directly (best effort)."""
-    try:
-        import threadpoolctl  # optional; not a dependency
-
-        return {"source": "threadpoolctl", "pools": threadpoolctl.threadpool_info()}
-    except ImportError:
-        pass
-    pools = []
-    for path, lib in _openblas_libraries():
-        n = _openblas_call(lib, "get_num_threads")
-        if n is not None:
-            pools.append({"library": path, "num_threads": int(n)})
-    return {"source": "openblas_get_num_threads (ctypes; threadpoolctl not installed)", "pools": pools}
+    return timing.pin_blas_threads(int(os.environ.get(THREADS_VARIABLE, "1")))
 
 
 def environment() -> dict:
@@ -270,10 +193,7 @@ def environment() -> dict:
 
     import dualrev
 
-    try:
-        blas = np.show_config(mode="dicts").get("Build Dependencies", {}).get("blas", {})
-    except Exception:  # older NumPy: no mode="dicts"
-        blas = {}
+    blas = timing.blas_build()
     return {
         "python": sys.version.split()[0],
         "platform": platform.platform(),
@@ -284,13 +204,11 @@ def environment() -> dict:
         "matplotlib": mpl.__version__,
         "dualrev": getattr(dualrev, "__version__", "?"),
         "blas": {k: blas.get(k) for k in ("name", "version", "openblas configuration") if k in blas},
-        "blas_threads": _blas_threads(),
+        "blas_threads": timing.blas_threads(),
         "blas_pinning": PINNING,
-        "thread_env": {
-            k: os.environ[k]
-            for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", THREADS_VARIABLE)
-            if k in os.environ
-        },
+        "thread_env": timing.thread_environment(
+            ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", THREADS_VARIABLE)
+        ),
     }
 
 
@@ -299,105 +217,11 @@ def explicit_mode_status() -> tuple[bool, str]:
     try:
         import dualrev as dr
 
-        f = lambda x: x * 2.0  # noqa: E731
-        jac, cost = dr.jacobian(f, mode="explicit", order="reverse", return_cost=True)(np.ones(2))
+        jac, cost = dr.jacobian(lambda x: x * 2.0, mode="explicit", order="reverse", return_cost=True)(np.ones(2))
         int(cost.multiply_adds)
         return True, "explicit mode available"
     except Exception as exc:
         return False, f"explicit mode unavailable ({type(exc).__name__}: {exc}); explicit parts skipped"
-
-
-# --------------------------------------------------------------------------
-# Plots and files
-# --------------------------------------------------------------------------
-
-
-def figure(ncols: int = 1, nrows: int = 1, width: float = 7.0, height: float = 5.5):
-    """A figure sized and styled to stay readable on a slide."""
-    plt.rcParams.update(
-        {
-            "font.size": 12,
-            "axes.titlesize": 13,
-            "axes.labelsize": 12,
-            "legend.fontsize": 9,
-            "figure.titlesize": 15,
-            "axes.grid": True,
-            "grid.alpha": 0.3,
-            "lines.linewidth": 1.8,
-            "lines.markersize": 6,
-        }
-    )
-    fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False)
-    return fig, axes
-
-
-def errorbar(ax, xs, timings: Sequence[dict], key: str, label: str | None = None, **extra):
-    """Median with min–max error bars for a list of ``measure`` results."""
-    style = dict(STYLE.get(key, {}))
-    style.pop("label", None)
-    style.update(extra)
-    med = np.array([t["median"] for t in timings])
-    lo = med - np.array([t["min"] for t in timings])
-    hi = np.array([t["max"] for t in timings]) - med
-    return ax.errorbar(xs, med, yerr=[lo, hi], capsize=3, label=label or STYLE.get(key, {}).get("label", key), **style)
-
-
-def reference_slope(ax, xs, ys, slope: float, text: str, color="k", last: int | None = None):
-    """A dotted theory line ∝ x^slope through the last (largest) point,
-    drawn over the ``last`` largest x (all by default)."""
-    xs = np.asarray(xs, float)
-    x0, y0 = xs[-1], ys[-1]
-    if last is not None:
-        xs = xs[-last:]
-    line = y0 * (xs / x0) ** slope
-    ax.plot(xs, line, ls=":", color=color, lw=1.4, alpha=0.8, label=text)
-
-
-def slope_label(key: str, slope: float | None, theory: float | None = None) -> str:
-    base = STYLE.get(key, {}).get("label", key)
-    fitted = "n/a" if slope is None else f"{slope:.2f}"
-    return f"{base}: slope {fitted}" + ("" if theory is None else f" (theory {theory:g})")
-
-
-def save(out: Path, name: str, fig, record: dict) -> tuple[Path, Path]:
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    png, js = out / f"{name}.png", out / f"{name}.json"
-    if fig is not None:
-        fig.savefig(png, dpi=110, bbox_inches="tight")
-        plt.close(fig)
-    with open(js, "w") as fh:
-        json.dump(_jsonable(record), fh, indent=1, sort_keys=False)
-        fh.write("\n")
-    return png, js
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.floating,)):
-        return None if not np.isfinite(value) else float(value)
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
-    if isinstance(value, Path):
-        return str(value)
-    return value
-
-
-def skipped_figure(title: str, message: str):
-    """A figure that says why an experiment (or part) was skipped."""
-    fig, axes = figure()
-    ax = axes[0, 0]
-    ax.axis("off")
-    ax.set_title(title)
-    ax.text(0.5, 0.5, message, ha="center", va="center", wrap=True, fontsize=12)
-    return fig
 
 
 # --------------------------------------------------------------------------

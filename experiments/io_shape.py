@@ -21,7 +21,7 @@ import dualrev as dr
 import dualrev.numpy as dnp
 from dualrev.api import choose_mode
 
-from . import common
+from . import common, plotting
 
 NAME = "io_shape"
 DESCRIPTION = "full Jacobian of f: R^n -> R^m by forward (n JVPs) and reverse (m VJPs) mode"
@@ -80,8 +80,9 @@ def prepare_point(n: int, m: int, hidden: int) -> tuple[dict, dict]:
 
 def finish_point(point: dict) -> None:
     t = point["seconds"]
-    point["faster_chunk1"] = "forward" if t["forward_chunk1"]["median"] < t["reverse_chunk1"]["median"] else "reverse"
-    point["faster_batched"] = "forward" if t["forward_batched"]["median"] < t["reverse_batched"]["median"] else "reverse"
+    for variant in ("chunk1", "batched"):
+        forward_faster = t[f"forward_{variant}"]["median"] < t[f"reverse_{variant}"]["median"]
+        point[f"faster_{variant}"] = "forward" if forward_faster else "reverse"
 
 
 def crossover(xs, forward, reverse) -> float | None:
@@ -122,12 +123,14 @@ def run(ctx: common.Context):
     for vs, points in sweeps.items():
         xs = [p[vs] for p in points]
         for method in ("forward", "reverse"):
-            ys = [p["seconds"][f"{method}_chunk1"]["median"] for p in points]
-            fits.append({"method": method, "chunk_size": 1, "vs": vs, "measure": "seconds", "slope": common.fit_slope(xs, ys)})
-            counts = [p["multiply_adds"][method] for p in points]
-            fits.append({"method": method, "chunk_size": 1, "vs": vs, "measure": "multiply_adds", "slope": common.fit_slope(xs, counts)})
-            passes = [p["passes_chunk1"][method] for p in points]
-            fits.append({"method": method, "chunk_size": 1, "vs": vs, "measure": "passes", "slope": common.fit_slope(xs, passes)})
+            measured = {
+                "seconds": [p["seconds"][f"{method}_chunk1"]["median"] for p in points],
+                "multiply_adds": [p["multiply_adds"][method] for p in points],
+                "passes": [p["passes_chunk1"][method] for p in points],
+            }
+            for measure, ys in measured.items():
+                fits.append({"method": method, "chunk_size": 1, "vs": vs, "measure": measure,
+                             "slope": common.fit_slope(xs, ys)})
         fw = [p["seconds"]["forward_chunk1"]["median"] for p in points]
         rv = [p["seconds"]["reverse_chunk1"]["median"] for p in points]
         crossovers[vs] = {
@@ -164,28 +167,30 @@ def run(ctx: common.Context):
 
 
 def plot(sweeps, fixed, hidden, fits):
-    fig, axes = common.figure(ncols=2, width=7.2)
+    fig, axes = plotting.figure(ncols=2, width=7.2)
     for ax, vs in zip(axes[0], ("n", "m")):
         points = sweeps[vs]
         xs = [p[vs] for p in points]
         for method in ("forward", "reverse"):
-            slope = next(f["slope"] for f in fits if f["method"] == method and f["vs"] == vs and f["measure"] == "seconds")
-            label = f"{common.STYLE[method]['label']}, 1 direction/pass: slope {slope:.2f}"
-            common.errorbar(ax, xs, [p["seconds"][f"{method}_chunk1"] for p in points], method, label=label)
-            style = {k: v for k, v in common.STYLE[method].items() if k != "label"}
+            slope = next(f["slope"] for f in fits
+                         if f["method"] == method and f["vs"] == vs and f["measure"] == "seconds")
+            label = f"{plotting.STYLE[method]['label']}, 1 direction/pass: slope {slope:.2f}"
+            plotting.errorbar(ax, xs, [p["seconds"][f"{method}_chunk1"] for p in points], method, label=label)
+            style = plotting.line_style(method)
             style.update(ls="--", alpha=0.55, mfc="none")
             ax.errorbar(
                 xs,
                 [p["seconds"][f"{method}_batched"]["median"] for p in points],
                 yerr=None,
-                label=f"{common.STYLE[method]['label']}, all directions in one pass",
+                label=f"{plotting.STYLE[method]['label']}, all directions in one pass",
                 **style,
             )
         auto = [p["seconds"]["auto_batched"]["median"] for p in points]
         ax.plot(xs, auto, ls="none", marker="o", ms=13, mfc="none", mec="k", label='mode="auto" (batched)')
         ax.axvline(fixed, color="k", ls=":", lw=1.2)
         other = "m" if vs == "n" else "n"
-        ax.text(fixed, 0.02, f" {vs} = {other} = {fixed}", va="bottom", ha="left", fontsize=10, transform=ax.get_xaxis_transform())
+        ax.text(fixed, 0.02, f" {vs} = {other} = {fixed}", va="bottom", ha="left", fontsize=10,
+                transform=ax.get_xaxis_transform())
         for p in points:
             ax.annotate(
                 "R" if p["auto_choice"] == "reverse" else "F",
@@ -195,7 +200,7 @@ def plot(sweeps, fixed, hidden, fits):
                 textcoords="offset points",
                 ha="center",
                 fontsize=10,
-                color=common.STYLE[p["auto_choice"]]["color"],
+                color=plotting.STYLE[p["auto_choice"]]["color"],
                 fontweight="bold",
             )
         ax.set_xscale("log", base=2)

@@ -34,7 +34,7 @@ import numpy as np
 import dualrev as dr
 import dualrev.numpy as dnp
 
-from . import common
+from . import common, plotting
 
 NAME = "local_jacobian"
 DESCRIPTION = "VJP rule O(D) vs materialised local Jacobian O(D^2) (relu, sigmoid, linear layer)"
@@ -119,11 +119,13 @@ def run(ctx: common.Context):
         entry = {"D": D, **counts}
         if method == "vjp":
             _, f_vjp = dr.vjp(fn, primal)
-            entry["seconds"] = common.measure(lambda: f_vjp(g), s["repeats"])
+            entry["seconds"] = common.measure(lambda f_vjp=f_vjp, g=g: f_vjp(g), s["repeats"])
             expected = f_vjp(g)[0]
         else:
             jac = dr.jacobian(fn, mode="forward")
-            entry["seconds"] = common.measure(lambda: contract(jac(primal), g), s["repeats"])
+            entry["seconds"] = common.measure(
+                lambda jac=jac, primal=primal, g=g: contract(jac(primal), g), s["repeats"]
+            )
             got = contract(jac(primal), g)
             expected = dr.vjp(fn, primal)[1](g)[0]
             if not np.allclose(got, expected, rtol=1e-9, atol=1e-12):
@@ -166,7 +168,7 @@ def run(ctx: common.Context):
 
 
 def plot(results, fits):
-    fig, axes = common.figure(ncols=2, width=7.2)
+    fig, axes = plotting.figure(ncols=2, width=7.2)
     ax_count, ax_time = axes[0]
     for op, info in OPS.items():
         if op not in results:
@@ -180,9 +182,10 @@ def plot(results, fits):
             name = "VJP rule" if method == "vjp" else "Jacobian, then Jᵀg"
             ax_count.plot(xs, [e[key] for e in entries], ls=ls, marker=marker, color=info["color"],
                           label=f"{info['label']}: {name} (∝ D^{THEORY[op][0 if method == 'vjp' else 1]})")
-            slope = next(f["slope"] for f in fits if f["op"] == op and f["method"] == method and f["measure"] == "seconds")
-            common.errorbar(ax_time, xs, [e["seconds"] for e in entries], op, color=info["color"], ls=ls, marker=marker,
-                            label=f"{info['label']}: {name}, slope {slope:.2f}")
+            slope = next(f["slope"] for f in fits
+                         if f["op"] == op and f["method"] == method and f["measure"] == "seconds")
+            plotting.errorbar(ax_time, xs, [e["seconds"] for e in entries], op, color=info["color"], ls=ls,
+                              marker=marker, label=f"{info['label']}: {name}, slope {slope:.2f}")
     for ax in (ax_count, ax_time):
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")

@@ -19,14 +19,12 @@ compared with 8·D (one vector per layer) and 16·D (two).
 
 from __future__ import annotations
 
-import gc
-import tracemalloc
-
 import numpy as np
 
 import dualrev as dr
+import timing
 
-from . import common
+from . import common, plotting
 
 NAME = "memory"
 DESCRIPTION = "peak memory (tracemalloc) vs depth: reverse mode grows linearly, forward mode stays flat"
@@ -36,21 +34,6 @@ SIZES = {
     "full": {"D": 1024, "N_sweep": [1, 2, 4, 8, 16, 32, 64, 128, 256]},
 }
 METHODS = ("plain", "forward", "reverse")
-
-
-def peak_bytes(fn) -> int:
-    """Peak bytes allocated while ``fn()`` runs (its result is dropped)."""
-    gc.collect()
-    tracemalloc.start()
-    try:
-        tracemalloc.reset_peak()
-        base = tracemalloc.get_traced_memory()[0]
-        result = fn()
-        peak = tracemalloc.get_traced_memory()[1]
-        del result
-    finally:
-        tracemalloc.stop()
-    return int(peak - base)
 
 
 def callables(f, x, direction):
@@ -70,12 +53,13 @@ def run(ctx: common.Context):
         f, x, _ = common.dense_chain([D] * (N + 1), scalar_output=True, seed=N)
         direction = np.ones_like(x)
         for m, fn in callables(f, x, direction).items():
-            fn()  # warm caches (imports, rule closures) outside the measurement
-            results[m].append({"N": N, "peak_bytes": peak_bytes(fn)})
+            # peak_memory makes one untraced call first: imports and rule closures warm up outside the trace
+            results[m].append({"N": N, "peak_bytes": timing.peak_memory(fn)})
     fits = []
     for m, points in results.items():
         line = common.fit_line([p["N"] for p in points], [p["peak_bytes"] for p in points])
-        fits.append({"method": m, "vs": "N", "measure": "peak_bytes", "bytes_per_layer": line[0], "intercept_bytes": line[1]})
+        fits.append({"method": m, "vs": "N", "measure": "peak_bytes",
+                     "bytes_per_layer": line[0], "intercept_bytes": line[1]})
     theory = D * 8
     data = {
         "D": D,
@@ -93,19 +77,24 @@ def run(ctx: common.Context):
 
 
 def plot(results, fits, D, theory):
-    fig, axes = common.figure(width=8.5, height=6)
+    fig, axes = plotting.figure(width=8.5, height=6)
     ax = axes[0, 0]
-    labels = {"plain": "plain evaluation", "forward": "forward mode (one JVP)", "reverse": "reverse mode (gradient, tape)"}
+    labels = {
+        "plain": "plain evaluation",
+        "forward": "forward mode (one JVP)",
+        "reverse": "reverse mode (gradient, tape)",
+    }
     for m, points in results.items():
         fit = next(f for f in fits if f["method"] == m)
-        style = {k: v for k, v in common.STYLE[m].items() if k != "label"}
+        style = plotting.line_style(m)
         ax.plot([p["N"] for p in points], [p["peak_bytes"] / 2**20 for p in points],
                 label=f"{labels[m]}: {fit['bytes_per_layer'] / 1024:.1f} KiB/layer", **style)
     rev = results["reverse"]
     ns = np.array([p["N"] for p in rev], float)
     for factor, ls in ((1, ":"), (2, "--")):
+        vectors = f"{factor} D-vector{'s' if factor > 1 else ''}"
         ax.plot(ns, (rev[0]["peak_bytes"] + factor * theory * (ns - ns[0])) / 2**20, ls=ls, color="k", lw=1,
-                label=f"reverse keeping {factor} D-vector{'s' if factor > 1 else ''} per layer: {factor * theory / 1024:.0f} KiB/layer")
+                label=f"reverse keeping {vectors} per layer: {factor * theory / 1024:.0f} KiB/layer")
     ax.set_xlabel("depth N (layers)")
     ax.set_ylabel("peak memory during the call (MiB)")
     ax.set_title(f"Seed 001 §4.2: peak memory vs depth, D = {D}")

@@ -34,7 +34,7 @@ import numpy as np
 import dualrev as dr
 import dualrev.numpy as dnp
 
-from . import common
+from . import common, plotting
 
 NAME = "paths"
 DESCRIPTION = "chain of k diamonds: sum over 2^k paths vs backprop's shared sub-products"
@@ -121,7 +121,7 @@ def run(ctx: common.Context):
         for point, timing in zip(results[m], common.measure_many(fns, s["repeats"])):
             point["seconds"] = timing
     worst = 0.0
-    for i, k in enumerate(s["k"]):
+    for i in range(len(s["k"])):
         ref = results["backprop"][i]["value"]
         for m in ("path_sum", "shared_dp"):
             worst = max(worst, abs(results[m][i]["value"] - ref) / max(abs(ref), 1e-300))
@@ -139,7 +139,9 @@ def run(ctx: common.Context):
     data = {
         "function": "k diamonds: b1 = sin(c), b2 = cos(c), c <- b1 * b2, starting from x = 0.7; de/dx",
         "x": X0,
-        "counts_method": "analytic (see module docstring): path_sum 2^k(2k-1) mult + 2^k-1 add; shared_dp 3k + k; backprop 4k + k",
+        "counts_method": (
+            "analytic (see module docstring): path_sum 2^k(2k-1) mult + 2^k-1 add; shared_dp 3k + k; backprop 4k + k"
+        ),
         "max_relative_difference": worst,
         "path_sum_slower_than_backprop_from_k": crossing,
         "results": results,
@@ -149,15 +151,16 @@ def run(ctx: common.Context):
 
 
 def plot(results, fits, crossing):
-    fig, axes = common.figure(ncols=2, width=7.2)
+    fig, axes = plotting.figure(ncols=2, width=7.2)
     ax_time, ax_count = axes[0]
     for m, points in results.items():
         ks = [p["k"] for p in points]
         fit = next(f for f in fits if f["method"] == m)
         growth = fit["growth_factor_per_diamond"]
-        common.errorbar(ax_time, ks, [p["seconds"] for p in points], m, color=COLORS[m], marker="o",
-                        label=f"{LABELS[m]}: ×{growth:.2f} per diamond")
-        ax_count.plot(ks, [p["multiplications"] + p["additions"] for p in points], marker="o", color=COLORS[m], label=LABELS[m])
+        plotting.errorbar(ax_time, ks, [p["seconds"] for p in points], m, color=COLORS[m], marker="o",
+                          label=f"{LABELS[m]}: ×{growth:.2f} per diamond")
+        ax_count.plot(ks, [p["multiplications"] + p["additions"] for p in points], marker="o", color=COLORS[m],
+                      label=LABELS[m])
     ks = [p["k"] for p in results["path_sum"]]
     ax_count.plot(ks, [2**k for k in ks], ls=":", color="k", label="number of paths 2ᵏ")
     if crossing is not None:

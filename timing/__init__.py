@@ -22,7 +22,6 @@ from .sampling import Protocol, Samples, calibrate, sample_interleaved
 from .threads import (
     THREAD_VARIABLES,
     blas_threads,
-    openblas_libraries,
     pin_blas_threads,
     pin_threads_before_import,
     thread_environment,
@@ -38,7 +37,6 @@ __all__ = [
     "calibrate",
     "cpu_model",
     "git_commit",
-    "openblas_libraries",
     "peak_memory",
     "pin_blas_threads",
     "pin_threads_before_import",
