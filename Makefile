@@ -1,12 +1,12 @@
 # Two commands do everything on a fresh machine:
 #   make experiments   set-up, then every experiment (plots + JSON in experiments/results/)
-#   make test          set-up, then the whole test suite
+#   make test          set-up, then lint and the whole test suite
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-dev
 
-.PHONY: test experiments experiments-full bench setup clean
+.PHONY: test lint experiments experiments-full bench setup clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,13 @@ $(STAMP): pyproject.toml | $(VENV)/bin/python
 
 setup: $(STAMP)
 
-test: $(STAMP)
+# ruff (style, imports, likely bugs) on everything; mypy on the library
+# (strictness documented in pyproject.toml's [tool.mypy]).
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m mypy
+
+test: lint
 	$(PY) -m pytest -q
 
 experiments: $(STAMP)

@@ -17,9 +17,9 @@ from .api import MODES, grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
 from .core import (
     Primitive,
     concrete,
-    deflinear,
     defjvp,
     defjvp_argnum,
+    deflinear,
     defvjp,
     defvjp_argnum,
     is_traced,

@@ -4,7 +4,8 @@ checks of user-supplied tangents and cotangents."""
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -35,6 +36,7 @@ def _is_int(value: Any) -> bool:
 
 def normalize_argnums(argnums: Any, nargs: int, who: str) -> tuple[tuple[int, ...], bool]:
     """``argnums`` as a tuple of non-negative positions, and whether it was a single int."""
+    nums: tuple[int, ...]
     if _is_int(argnums):
         nums, single = (int(argnums),), True
     elif isinstance(argnums, (tuple, list)) and all(_is_int(a) for a in argnums):

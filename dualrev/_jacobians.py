@@ -15,7 +15,8 @@ columns the input scalars leaf by leaf (C order).
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 

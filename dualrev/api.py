@@ -21,7 +21,8 @@ input signature, so later calls go straight to the chosen mode.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 

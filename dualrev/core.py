@@ -10,8 +10,8 @@ argument it may be given
   accumulation, i.e. backprop).
 
 Nothing else in dualrev knows how to differentiate an op. The three
-interpreters (``forward.py``, ``reverse.py``, ``explicit.py``) only read these
-rules.
+interpreters (``forward.py``, ``reverse.py``, ``explicit/``) only read these
+rules; ``dualrev.numpy`` declares the built-in primitives.
 
 Levels
 ------
@@ -39,7 +39,8 @@ from __future__ import annotations
 
 import itertools
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -81,7 +82,7 @@ class Trace:
         self.level = next(_levels)
         self.active = True
 
-    def process(self, prim: "Primitive", args: tuple, kwargs: dict) -> Any:  # pragma: no cover
+    def process(self, prim: Primitive, args: tuple, kwargs: dict) -> Any:  # pragma: no cover
         raise NotImplementedError
 
 
@@ -93,25 +94,25 @@ class HasShape:
 
     @property
     def ndim(self) -> int:
-        return len(self.shape)
+        return len(self.shape)  # type: ignore[attr-defined]  # each subclass has a shape
 
     @property
     def size(self) -> int:
-        return math.prod(self.shape)
+        return math.prod(self.shape)  # type: ignore[attr-defined]
 
 
 class Tracer(HasShape):
-    """A value being differentiated. Subclasses: ``forward.Dual``, ``tape.Node``.
+    """A value being differentiated (``forward.Dual``, ``tape.Node``).
 
     ``primal`` is the value it stands for: a plain array, or a tracer of an
-    enclosing (lower-level) transformation. The ndarray behaviour (operators,
-    ``.T``, methods, ``__array_ufunc__``...) comes from
-    ``dualrev.numpy``'s :class:`TracerArrayMethods` mixin, which the
-    interpreters' tracer classes inherit, so that every operation goes
-    through the registry.
+    enclosing transformation. The ndarray behaviour (operators, methods,
+    ``__array_ufunc__``...) comes from the ``TracerArrayMethods`` mixin of
+    ``dualrev.numpy``, so that every operation goes through the registry.
     """
 
     __slots__ = ("primal", "_trace")
+    primal: Any
+    _trace: Any  # the Trace it belongs to
 
     @property
     def shape(self) -> tuple:
@@ -201,27 +202,15 @@ class Primitive:
       e.g. ``tanh`` (whose rule reads ``ans``) does not also keep its input.
       The registry-wide tests check every declaration.
 
-    Metadata read by the registry-wide tests (``dualrev.numpy`` declares it
-    with each of its primitives): ``test_inputs``, a callable
-    ``rng -> list[Sample]``, and ``test_order``, how many times the rules
-    can be differentiated on those samples.
+    Metadata for the registry-wide tests: ``test_inputs`` (``rng ->
+    list[Sample]``) and ``test_order`` (how often the rules differentiate).
     """
 
     __slots__ = (
-        "impl",
-        "name",
-        "jvp_rules",
-        "vjp_rules",
-        "jvp_rule_any",
-        "vjp_rule_any",
-        "jvp_batched",
-        "vjp_batched",
-        "multiple_results",
-        "vjp_reads",
-        "test_inputs",
-        "test_order",
+        "impl", "name", "jvp_rules", "vjp_rules", "jvp_rule_any", "vjp_rule_any", "jvp_batched", "vjp_batched",
+        "multiple_results", "vjp_reads", "test_inputs", "test_order",
         "__dict__",  # __doc__ and __wrapped__, so that help() and inspect see the implementation
-    )
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -270,27 +259,20 @@ class Primitive:
 
     # Rule lookup, with errors that name the op and the mode.
     def jvp_rule(self, argnum: int) -> Callable | None:
-        rules = self.jvp_rules
-        if argnum in rules:
-            return rules[argnum]
-        if self.jvp_rule_any is not None:
-            return _bind_argnum(self.jvp_rule_any, argnum)
-        raise NotImplementedError(
-            f"dualrev: primitive '{self.name}' has no JVP rule for argument {argnum}, so it "
-            f"cannot be differentiated in forward mode. Register one with "
-            f"dr.defjvp({self.name}, ...)."
-        )
+        return self._rule(self.jvp_rules, self.jvp_rule_any, argnum, "JVP", "forward", "defjvp")
 
     def vjp_rule(self, argnum: int) -> Callable | None:
-        rules = self.vjp_rules
+        return self._rule(self.vjp_rules, self.vjp_rule_any, argnum, "VJP", "reverse", "defvjp")
+
+    def _rule(self, rules: dict, any_rule: Callable | None, argnum: int, kind: str, mode: str, how: str) -> Any:
         if argnum in rules:
             return rules[argnum]
-        if self.vjp_rule_any is not None:
-            return _bind_argnum(self.vjp_rule_any, argnum)
+        if any_rule is not None:
+            return _bind_argnum(any_rule, argnum)
         raise NotImplementedError(
-            f"dualrev: primitive '{self.name}' has no VJP rule for argument {argnum}, so it "
-            f"cannot be differentiated in reverse mode. Register one with "
-            f"dr.defvjp({self.name}, ...)."
+            f"dualrev: primitive '{self.name}' has no {kind} rule for argument {argnum}, so it "
+            f"cannot be differentiated in {mode} mode. Register one with "
+            f"dr.{how}({self.name}, ...)."
         )
 
     def __repr__(self) -> str:
@@ -332,7 +314,7 @@ def primitive(
     return make(fn) if fn is not None else make
 
 
-def _check_prim(prim: Any, who: str) -> "Primitive":
+def _check_prim(prim: Any, who: str) -> Primitive:
     """``prim`` itself, or the primitive behind a dualrev.numpy entry point
     (``dnp.sin.primitive``); anything else is a TypeError."""
     prim = getattr(prim, "primitive", prim)
@@ -386,14 +368,11 @@ def deflinear(prim: Primitive, *transposes: Callable | None) -> None:
     """Register both rules of a linear op from its transpose alone.
 
     For a linear map ``f`` the JVP is ``f`` itself applied to the tangent, so
-    only the *transpose* (the VJP) has to be written:
-    ``transpose(cotangent, ans, *args, **kwargs)``. This holds for unary linear
-    maps (neg, sum, reshape, transpose, indexing, ...) and for each argument of
-    a multilinear map (the tangent replaces that argument, the others stay);
-    it does *not* hold for affine ops such as ``add`` (their JVP is the tangent
-    alone), which get explicit rules. The implementation must act on trailing
-    axes so that leading batch axes of the tangent pass through (every linear
-    primitive in ``dualrev.numpy`` is written that way).
+    only the *transpose* (the VJP) is written: ``transpose(cotangent, ans,
+    *args, **kwargs)``. This holds for unary linear maps (sum, reshape,
+    indexing, ...) and each argument of a multilinear map, not for affine ops
+    such as ``add``. The implementation must act on trailing axes so that
+    leading batch axes of the tangent pass through.
     """
     prim = _check_prim(prim, "deflinear")
     # The transpose of a map that is linear in its one argument needs that
@@ -410,9 +389,9 @@ def deflinear(prim: Primitive, *transposes: Callable | None) -> None:
 
 
 def _linear_jvp(prim: Primitive, argnum: int) -> Callable:
-    def jvp(tangent, ans, *args, **kwargs):
-        args = list(args)
-        args[argnum] = tangent
-        return prim(*args, **kwargs)
+    def jvp(tangent: Any, ans: Any, *args: Any, **kwargs: Any) -> Any:
+        operands = list(args)
+        operands[argnum] = tangent
+        return prim(*operands, **kwargs)
 
     return jvp

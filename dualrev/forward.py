@@ -15,7 +15,8 @@ how ``jacobian(mode="forward")`` pushes an identity basis through one pass.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from . import numpy as dnp
 from ._outputs import check_output, split_aux, strip
@@ -44,7 +45,7 @@ class ForwardTrace(Trace):
                     enclosing = True
                     continue
                 primal = primals[i] = arg.primal
-                tangents.append((i, arg.tangent))
+                tangents.append((i, arg.tangent))  # type: ignore[attr-defined]  # a Dual of this trace
                 if isinstance(primal, Tracer):
                     enclosing = True
         # Re-dispatch only when enclosing traces must see the call; otherwise

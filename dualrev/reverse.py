@@ -19,7 +19,8 @@ all output directions through one sweep.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -54,7 +55,7 @@ class ReverseTrace(RecordingTrace):
                     value = primals[i] = arg.primal
                     rule = rules.get(i) or prim.vjp_rule(i)  # the method raises if the rule is missing
                     if rule is not None:
-                        parents.append((i, rule, arg.slot))
+                        parents.append((i, rule, arg.slot))  # type: ignore[attr-defined]  # a Node of this trace
                     if isinstance(value, Tracer):
                         enclosing = True
                     elif drop_args and type(value) is np.ndarray and value.nbytes >= SHAPE_ONLY_MIN_BYTES:

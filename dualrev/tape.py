@@ -16,7 +16,8 @@ VJP rules, and only the values they read; the explicit mode: the JVP rules).
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -118,7 +119,7 @@ class Recording(NamedTuple):
     in_slots: list[int]  # the slot of each input leaf
     out_primals: list  # the plain output leaves
     out_tree: TreeDef  # their structure
-    out_slots: list  # the slot of each output leaf (None: it does not depend on the inputs)
+    out_slots: list[int | None]  # the slot of each output leaf (None: it does not depend on the inputs)
     aux: Any
 
 
@@ -131,7 +132,8 @@ def record(fun: Callable[[list], Any], primals: list, has_aux: bool, who: str, t
     finally:
         trace.active = False
     out_leaves, out_tree = tree_flatten(out)
-    primals_out, out_slots = [], []
+    primals_out: list = []
+    out_slots: list[int | None] = []
     for o in out_leaves:
         if isinstance(o, Node) and o._trace is trace:
             primals_out.append(o.primal)

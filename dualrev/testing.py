@@ -9,14 +9,15 @@ float rounding and is compared tightly.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 from . import api
-from ._arguments import check_mode
 from . import numpy as dnp
-from .tree import tree_flatten, tree_unflatten
+from ._arguments import check_mode
+from .tree import TreeDef, tree_flatten, tree_unflatten
 
 __all__ = ["check_grads", "numerical_jacobian", "available_modes"]
 
@@ -26,7 +27,7 @@ def available_modes() -> tuple[str, ...]:
     return api.MODES
 
 
-def _flat_function(f: Callable, args: tuple):
+def _flat_function(f: Callable, args: tuple) -> tuple[Callable, np.ndarray]:
     """``f`` as a function of one flat float64 vector of all argument leaves."""
     leaves, treedef = tree_flatten(tuple(args))
     arrays = [np.asarray(v, dtype=np.float64) for v in leaves]
@@ -69,7 +70,7 @@ def numerical_jacobian(f: Callable, *args: Any, eps: float = 1e-6) -> np.ndarray
     return np.stack(columns, axis=1)
 
 
-def _worst(got: np.ndarray, want: np.ndarray, atol: float, rtol: float):
+def _worst(got: np.ndarray, want: np.ndarray, atol: float, rtol: float) -> tuple:
     err = np.abs(got - want) - (atol + rtol * np.abs(want))
     idx = np.unravel_index(int(np.argmax(err)), err.shape)
     return idx, float(err[idx])
@@ -185,7 +186,7 @@ def _mode_jacobian(f: Callable, args: tuple, mode: str) -> np.ndarray:
     return np.concatenate(rows, axis=0) if rows else np.zeros((0, sum(n_in)))
 
 
-def _per_output(jac: Any, out_tree) -> list:
+def _per_output(jac: Any, out_tree: TreeDef) -> list:
     """Walk ``jac`` along the output treedef, returning the entry at each output leaf."""
     entries: list = []
 
@@ -215,7 +216,7 @@ def _second(f: Callable, outer: str, inner: str, args: tuple) -> Callable[[], np
     return compute
 
 
-def _flat_jacobian_traced(f: Callable, args: tuple, mode: str):
+def _flat_jacobian_traced(f: Callable, args: tuple, mode: str) -> Any:
     """The Jacobian of ``f`` as one 2-D array, built with dualrev.numpy so that
     an enclosing transformation can differentiate it."""
     argnums = tuple(range(len(args)))

@@ -8,6 +8,7 @@ container (it has no leaves), as in JAX.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import Any
 
 
@@ -78,7 +79,7 @@ def tree_unflatten(treedef: TreeDef, leaves: list) -> Any:
     return out
 
 
-def _unflatten(treedef: TreeDef, it) -> Any:
+def _unflatten(treedef: TreeDef, it: Iterator) -> Any:
     kind = treedef.kind
     if kind is None:
         return next(it)
@@ -94,7 +95,7 @@ def _unflatten(treedef: TreeDef, it) -> Any:
     return kind(*children)  # namedtuple
 
 
-def tree_map(fn, tree: Any, *rest: Any) -> Any:
+def tree_map(fn: Callable, tree: Any, *rest: Any) -> Any:
     """Apply ``fn`` leaf-wise to one or more trees of the same structure."""
     leaves, treedef = tree_flatten(tree)
     others = [tree_flatten(r)[0] for r in rest]

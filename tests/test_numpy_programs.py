@@ -65,8 +65,16 @@ LABELS = np.array([0, 2, 1, 2, 0, 1])
 PROGRAMS = {
     "logistic_regression": (logistic_regression_loss, (rng.standard_normal(3), 0.3), (X_lr, y_lr)),
     "conv2d": (conv2d_loss, (rng.standard_normal((3, 2)),), (IMAGE,)),
-    "gaussian_loglik": (gaussian_log_likelihood, (rng.standard_normal(3), np.tril(rng.standard_normal((3, 3)))), (DATA,)),
-    "softmax_classifier": (softmax_classifier_loss, (rng.standard_normal((4, 3)), rng.standard_normal(3)), (X_sm, LABELS)),
+    "gaussian_loglik": (
+        gaussian_log_likelihood,
+        (rng.standard_normal(3), np.tril(rng.standard_normal((3, 3)))),
+        (DATA,),
+    ),
+    "softmax_classifier": (
+        softmax_classifier_loss,
+        (rng.standard_normal((4, 3)), rng.standard_normal(3)),
+        (X_sm, LABELS),
+    ),
 }
 
 

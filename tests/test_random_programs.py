@@ -133,7 +133,8 @@ def run(program, n_outputs, *inputs):
             values.append(values[instr[2]][instr[1]])
         elif kind == "shape":
             x = values[instr[2]]
-            values.append({"T": lambda: x.T, "ravel": lambda: dnp.ravel(x), "expand": lambda: dnp.expand_dims(x, 0)}[instr[1]]())
+            shaped = {"T": lambda: x.T, "ravel": lambda: dnp.ravel(x), "expand": lambda: dnp.expand_dims(x, 0)}
+            values.append(shaped[instr[1]]())
         elif kind == "matmul":
             values.append(dnp.matmul(values[instr[1]], values[instr[2]]))
         elif kind == "concat":

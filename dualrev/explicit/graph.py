@@ -15,6 +15,7 @@ import numpy as np
 from .. import numpy as dnp
 from ..core import dtype_of
 
+
 class _Identity:
     """The label of an identity edge (never materialised, multiplies for free)."""
 
@@ -63,7 +64,7 @@ class Graph:
         for w in self.succs.pop(v, set()):
             self.preds[w].pop(v, None)
 
-    def symbolic(self) -> "Graph":
+    def symbolic(self) -> Graph:
         """A copy with every dense label replaced by ``DENSE`` (for planning)."""
         copy = Graph(self.sizes)
         copy.preds = {

@@ -4,7 +4,8 @@ from its JVP rule, build the linearised graph, eliminate it in the planned order
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -31,9 +32,10 @@ class LinearizeTrace(RecordingTrace):
                 try:
                     rule = prim.jvp_rule(i)
                 except NotImplementedError as exc:
-                    raise NotImplementedError(f"{exc} The explicit mode builds local Jacobians from JVP rules.") from None
+                    message = f"{exc} The explicit mode builds local Jacobians from JVP rules."
+                    raise NotImplementedError(message) from None
                 if rule is not None:
-                    parents.append((i, rule, arg.slot))
+                    parents.append((i, rule, arg.slot))  # type: ignore[attr-defined]  # a Node of this trace
         ans = prim(*primals, **kwargs)
         nodes, out = self.output_nodes(prim, ans)
         if parents:
@@ -61,7 +63,7 @@ def _apply_rule(entry: TapeEntry, argnum: int, rule: Callable, basis: Any) -> An
     rows = [rule(basis[k], ans, *primals, **kwargs) for k in range(basis.shape[0])]
     if not prim.multiple_results:
         return dnp.stack(rows)
-    stacked = []
+    stacked: list = []
     for j, parts in enumerate(zip(*rows)):
         if all(p is None for p in parts):
             stacked.append(None)
@@ -132,7 +134,9 @@ def _edges_to_linearise(
     return work, to_outputs
 
 
-def _build_graph(work: list, in_slots: list[int], sizes: dict[int, int], to_outputs: set[int]) -> tuple[Graph, int, int]:
+def _build_graph(
+    work: list, in_slots: list[int], sizes: dict[int, int], to_outputs: set[int]
+) -> tuple[Graph, int, int]:
     """The graph whose edges are the local Jacobians (JVP rule on the identity basis).
     Returns it with the number of local Jacobians and of entries formed."""
     graph = Graph(sizes)
@@ -206,7 +210,8 @@ def _run_plan(graph: Graph, in_slots: list[int], intermediates: list[int], order
         text = "no intermediate vertices: the Jacobian is the local Jacobians themselves"
     if order == "optimal":
         others = ", ".join(f"{k} {v:,}" for k, v in candidates.items())
-        return multiply_adds, f"optimal → {name}: {text} [{multiply_adds:,} multiply-adds; candidates: {others}]", candidates
+        plan = f"optimal → {name}: {text} [{multiply_adds:,} multiply-adds; candidates: {others}]"
+        return multiply_adds, plan, candidates
     return multiply_adds, f"{text} [{multiply_adds:,} multiply-adds]", candidates
 
 

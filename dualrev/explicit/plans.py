@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .graph import IDENTITY, Graph, eliminate, elimination_cost
 
+
 def simulate(graph: Graph, order: list[int]) -> int:
     sim = graph.symbolic()
     return sum(eliminate(sim, v) for v in order)
