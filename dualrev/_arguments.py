@@ -16,6 +16,7 @@ from .tree import TreeDef, tree_flatten, tree_unflatten
 MODES = ("forward", "reverse", "explicit")
 MODES_OR_AUTO = MODES + ("auto",)
 ORDERS = ("forward", "reverse", "optimal")
+STRUCTURE_MODES = ("structured", "dense")
 
 
 def check_mode(mode: Any, who: str) -> str:
@@ -24,10 +25,25 @@ def check_mode(mode: Any, who: str) -> str:
     return mode
 
 
-def check_order(order: Any, who: str) -> str:
-    if order not in ORDERS:
-        raise ValueError(f"{who}: unknown order {order!r}; choose one of {', '.join(map(repr, ORDERS))}")
+def check_order(order: Any, who: str) -> Any:
+    """An order name, or a user's elimination order (a list of vertices, checked
+    against the graph by the explicit mode)."""
+    if isinstance(order, (list, tuple)):
+        return order
+    if not isinstance(order, str) or order not in ORDERS:
+        raise ValueError(
+            f"{who}: unknown order {order!r}; choose one of {', '.join(map(repr, ORDERS))} "
+            f"or pass a list of the graph's intermediate vertices (mode='explicit')"
+        )
     return order
+
+
+def check_structure(structure: Any, who: str) -> str:
+    if structure not in STRUCTURE_MODES:
+        raise ValueError(
+            f"{who}: unknown structure {structure!r}; choose one of {', '.join(map(repr, STRUCTURE_MODES))}"
+        )
+    return structure
 
 
 def _is_int(value: Any) -> bool:

@@ -155,11 +155,12 @@ def jacobian_flat(
     who: str,
     chunk_size: int | None = None,
     out_sizes: dict | None = None,
+    structure: str = "structured",
 ) -> tuple:
     """Full Jacobian of ``fun`` in ``mode``: ``(out leaves, out treedef, jac, aux, cost)``;
     ``cost`` is the explicit mode's :class:`~dualrev.explicit.ExplicitCost`, else None."""
     if mode == "explicit":
-        return explicit_jacobian(fun, leaves, order, has_aux, who)
+        return explicit_jacobian(fun, leaves, order, has_aux, who, structure)
     if mode == "forward":
         return jacobian_forward(fun, leaves, has_aux, who, chunk_size) + (None,)
     if mode == "reverse":

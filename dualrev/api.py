@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from . import numpy as dnp
-from ._arguments import MODES, Args, batch_of, check_like, check_mode, check_order
+from ._arguments import MODES, Args, batch_of, check_like, check_mode, check_order, check_structure
 from ._jacobians import CHUNK_ELEMENTS, choose_mode, jacobian_flat, jacobian_forward
 from ._outputs import cast_like, finish
 from .core import dtype_of, float_dtype, shape_of, size_of
@@ -73,7 +73,9 @@ def _scalar_output(out_leaves: list, out_tree: TreeDef, who: str) -> Any:
     return value
 
 
-def _gradient(spec: Args, f: Callable, mode: str, order: str, has_aux: bool, who: str) -> tuple[Any, list, Any]:
+def _gradient(
+    spec: Args, f: Callable, mode: str, order: Any, has_aux: bool, who: str, structure: str
+) -> tuple[Any, list, Any]:
     """``(value, gradient per input leaf, aux)`` of the scalar function ``f`` of the leaves."""
     if mode in ("reverse", "auto"):
         out_leaves, out_tree, pullback, aux = reverse_pass(f, spec.leaves, has_aux, who)
@@ -81,7 +83,7 @@ def _gradient(spec: Args, f: Callable, mode: str, order: str, has_aux: bool, who
         seed = np.ones(shape_of(value), dtype=float_dtype(value))
         return value, pullback([seed], (), True), aux
     if mode == "explicit":
-        out_leaves, out_tree, jac, aux, _ = jacobian_flat(f, spec.leaves, mode, order, has_aux, who)
+        out_leaves, out_tree, jac, aux, _ = jacobian_flat(f, spec.leaves, mode, order, has_aux, who, structure=structure)
     else:
         out_leaves, out_tree, jac, aux = jacobian_forward(f, spec.leaves, has_aux, who)
     value = _scalar_output(out_leaves, out_tree, who)
@@ -95,13 +97,16 @@ def _gradient(spec: Args, f: Callable, mode: str, order: str, has_aux: bool, who
     return value, grads, aux
 
 
-def _value_and_grad(fun: Callable, argnums: Argnums, mode: str, has_aux: bool, order: str, who: str) -> Callable:
+def _value_and_grad(
+    fun: Callable, argnums: Argnums, mode: str, has_aux: bool, order: Any, who: str, structure: str
+) -> Callable:
     check_mode(mode, who)
     check_order(order, who)
+    check_structure(structure, who)
 
     def value_and_grad_fun(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
         spec = Args(args, argnums, who)
-        value, grads, aux = _gradient(spec, spec.bind(fun, kwargs), mode, order, has_aux, who)
+        value, grads, aux = _gradient(spec, spec.bind(fun, kwargs), mode, order, has_aux, who, structure)
         value = finish(value)
         result = (value, aux) if has_aux else value
         return result, spec.structure([finish(g) for g in grads])
@@ -112,15 +117,27 @@ def _value_and_grad(fun: Callable, argnums: Argnums, mode: str, has_aux: bool, o
 
 
 def value_and_grad(
-    fun: Callable, argnums: Argnums = 0, mode: str = "auto", *, has_aux: bool = False, order: str = "optimal"
+    fun: Callable,
+    argnums: Argnums = 0,
+    mode: str = "auto",
+    *,
+    has_aux: bool = False,
+    order: Any = "optimal",
+    structure: str = "structured",
 ) -> Callable:
     """Like :func:`grad`, but the returned function gives ``(value, gradient)``
     (``((value, aux), gradient)`` with ``has_aux=True``)."""
-    return _value_and_grad(fun, argnums, mode, has_aux, order, "value_and_grad")
+    return _value_and_grad(fun, argnums, mode, has_aux, order, "value_and_grad", structure)
 
 
 def grad(
-    fun: Callable, argnums: Argnums = 0, mode: str = "auto", *, has_aux: bool = False, order: str = "optimal"
+    fun: Callable,
+    argnums: Argnums = 0,
+    mode: str = "auto",
+    *,
+    has_aux: bool = False,
+    order: Any = "optimal",
+    structure: str = "structured",
 ) -> Callable:
     """The gradient of a scalar function.
 
@@ -129,15 +146,15 @@ def grad(
     of gradients); keyword arguments pass through undifferentiated.
     ``mode`` is ``"reverse"`` (one backward sweep: the cheap choice for a
     scalar output), ``"forward"`` (one JVP per input scalar, batched),
-    ``"explicit"`` (materialised local Jacobians, multiplied in ``order``) or
-    ``"auto"`` (reverse). ``has_aux=True``: ``f`` returns ``(value, aux)`` and
+    ``"explicit"`` (local Jacobians multiplied in ``order``, kept in their
+    ``structure``) or ``"auto"`` (reverse). ``has_aux=True``: ``f`` returns ``(value, aux)`` and
     the result is ``(gradient, aux)``.
 
     Raises ``ValueError`` when ``f`` does not return a scalar (use
     :func:`jacobian`), ``TypeError`` for a non-float output or non-numeric
     input.
     """
-    vg = _value_and_grad(fun, argnums, mode, has_aux, order, "grad")
+    vg = _value_and_grad(fun, argnums, mode, has_aux, order, "grad", structure)
 
     def grad_fun(*args: Any, **kwargs: Any) -> Any:
         (value, g) = vg(*args, **kwargs)
@@ -155,10 +172,11 @@ def jacobian(
     argnums: Argnums = 0,
     mode: str = "auto",
     *,
-    order: str = "optimal",
+    order: Any = "optimal",
     has_aux: bool = False,
     return_cost: bool = False,
     chunk_size: int | None = None,
+    structure: str = "structured",
 ) -> Callable:
     """The full Jacobian: for each output leaf of shape ``out`` and input leaf of
     shape ``in``, an array of shape ``out + in``.
@@ -171,13 +189,17 @@ def jacobian(
     ``CHUNK_ELEMENTS`` scalars). ``mode="auto"`` uses reverse when the output
     has no more scalars than the input, forward otherwise.
 
-    ``mode="explicit"`` materialises the local Jacobians and multiplies them in
-    ``order`` (``"forward"``, ``"reverse"`` or ``"optimal"``); with
-    ``return_cost=True`` the function returns ``(J, cost)``.
+    ``mode="explicit"`` forms the local Jacobians and multiplies them in
+    ``order`` (``"forward"``, ``"reverse"``, ``"optimal"`` or a list of the
+    graph's intermediate vertices, see ``cost.intermediates``), keeping each in
+    its structure (diagonal, sparse 0-1, dense; ``structure="dense"``: every
+    one dense, the seed's bad approach); with ``return_cost=True`` the
+    function returns ``(J, cost)``.
     """
     who = "jacobian"
     check_mode(mode, who)
     check_order(order, who)
+    check_structure(structure, who)
     if return_cost and mode != "explicit":
         raise ValueError("jacobian: return_cost=True needs mode='explicit' (operation counts come from that mode)")
 
@@ -186,7 +208,15 @@ def jacobian(
     def jacobian_fun(*args: Any, **kwargs: Any) -> Any:
         spec = Args(args, argnums, who)
         out_leaves, out_tree, jac, aux, cost = jacobian_flat(
-            spec.bind(fun, kwargs), spec.leaves, mode, order, has_aux, who, chunk_size=chunk_size, out_sizes=out_sizes
+            spec.bind(fun, kwargs),
+            spec.leaves,
+            mode,
+            order,
+            has_aux,
+            who,
+            chunk_size=chunk_size,
+            out_sizes=out_sizes,
+            structure=structure,
         )
         per_out = []
         for o, j in zip(out_leaves, jac):

@@ -37,14 +37,25 @@ Conventions every rule follows
 
 from __future__ import annotations
 
-import itertools
-import math
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
+from ._tracing import (
+    HasShape,
+    Trace,
+    Tracer,
+    concrete,
+    dtype_of,
+    float_dtype,
+    is_traced,
+    shape_of,
+    size_of,
+    zeros_with_batch,
+)
 
 __all__ = [
+    "HasShape",
+    "STRUCTURES",
     "Primitive",
     "Tracer",
     "Trace",
@@ -64,119 +75,11 @@ __all__ = [
 ]
 
 # --------------------------------------------------------------------------
-# Traces and tracers
-# --------------------------------------------------------------------------
-
-_levels = itertools.count(1)
-
-
-class Trace:
-    """One transformation in progress (a forward or a reverse interpreter).
-
-    ``level`` orders nested transformations: inner ones have higher levels.
-    """
-
-    __slots__ = ("level", "active")
-
-    def __init__(self) -> None:
-        self.level = next(_levels)
-        self.active = True
-
-    def process(self, prim: Primitive, args: tuple, kwargs: dict) -> Any:  # pragma: no cover
-        raise NotImplementedError
-
-
-class HasShape:
-    """``ndim`` and ``size`` derived from ``shape``, for array-like stand-ins
-    (tracers, and the shape-only placeholders the tape keeps)."""
-
-    __slots__ = ()
-
-    @property
-    def ndim(self) -> int:
-        return len(self.shape)  # type: ignore[attr-defined]  # each subclass has a shape
-
-    @property
-    def size(self) -> int:
-        return math.prod(self.shape)  # type: ignore[attr-defined]
-
-
-class Tracer(HasShape):
-    """A value being differentiated (``forward.Dual``, ``tape.Node``).
-
-    ``primal`` is the value it stands for: a plain array, or a tracer of an
-    enclosing transformation. The ndarray behaviour (operators, methods,
-    ``__array_ufunc__``...) comes from the ``TracerArrayMethods`` mixin of
-    ``dualrev.numpy``, so that every operation goes through the registry.
-    """
-
-    __slots__ = ("primal", "_trace")
-    primal: Any
-    _trace: Any  # the Trace it belongs to
-
-    @property
-    def shape(self) -> tuple:
-        return shape_of(self.primal)
-
-    @property
-    def dtype(self) -> np.dtype:
-        return dtype_of(self.primal)
-
-    def __len__(self) -> int:
-        shape = self.shape
-        if not shape:
-            raise TypeError("len() of a 0-d (scalar) traced value")
-        return shape[0]
-
-
-def shape_of(value: Any) -> tuple:
-    """``value.shape`` for arrays and tracers, ``np.shape`` for Python scalars."""
-    try:
-        return value.shape
-    except AttributeError:
-        return np.shape(value)
-
-
-def dtype_of(value: Any) -> np.dtype:
-    """``value.dtype`` for arrays and tracers, NumPy's choice for Python scalars."""
-    try:
-        return value.dtype
-    except AttributeError:
-        return np.result_type(value)
-
-
-def size_of(value: Any) -> int:
-    """The number of scalars in ``value`` (1 for a Python number)."""
-    return math.prod(shape_of(value))
-
-
-def float_dtype(*values: Any) -> np.dtype:
-    """The dtype derivatives of ``values`` take: their common floating dtype,
-    float64 when none of them is floating (ints promote, float32 stays)."""
-    dt = np.result_type(*[dtype_of(v) for v in values]) if values else np.dtype(np.float64)
-    return dt if dt.kind == "f" else np.dtype(np.float64)
-
-
-def zeros_with_batch(batch: tuple, like: Any) -> np.ndarray:
-    """A zero tangent/cotangent of ``like``: shape ``batch + like.shape``, its float dtype."""
-    return np.zeros(tuple(batch) + tuple(shape_of(like)), dtype=float_dtype(like))
-
-
-def is_traced(value: Any) -> bool:
-    """True when ``value`` is being differentiated by some dualrev transformation."""
-    return isinstance(value, Tracer)
-
-
-def concrete(value: Any) -> Any:
-    """The plain NumPy value under any number of tracer layers (no derivative)."""
-    while isinstance(value, Tracer):
-        value = value.primal
-    return value
-
-
-# --------------------------------------------------------------------------
 # Primitives
 # --------------------------------------------------------------------------
+
+#: The structure kinds a primitive's local Jacobians may declare.
+STRUCTURES = ("dense", "diagonal", "gather", "segment")
 
 
 class Primitive:
@@ -201,6 +104,12 @@ class Primitive:
       keeps only those on its tape (the others by shape and dtype alone), so
       e.g. ``tanh`` (whose rule reads ``ans``) does not also keep its input.
       The registry-wide tests check every declaration.
+    * ``structure``: how the explicit mode keeps its local Jacobians (one of
+      :data:`STRUCTURES`): ``"dense"`` (the default, always correct),
+      ``"diagonal"`` (elementwise: output i depends on the broadcast input at
+      i only), ``"gather"`` (linear, every output is a copy of at most one
+      input entry) or ``"segment"`` (linear, every input entry is added to at
+      most one output). The registry-wide tests check every declaration.
 
     Metadata for the registry-wide tests: ``test_inputs`` (``rng ->
     list[Sample]``) and ``test_order`` (how often the rules differentiate).
@@ -208,7 +117,7 @@ class Primitive:
 
     __slots__ = (
         "impl", "name", "jvp_rules", "vjp_rules", "jvp_rule_any", "vjp_rule_any", "jvp_batched", "vjp_batched",
-        "multiple_results", "vjp_reads", "test_inputs", "test_order",
+        "multiple_results", "vjp_reads", "structure", "test_inputs", "test_order",
         "__dict__",  # __doc__ and __wrapped__, so that help() and inspect see the implementation
     )  # fmt: skip
 
@@ -218,7 +127,10 @@ class Primitive:
         name: str | None = None,
         multiple_results: bool = False,
         vjp_reads: tuple[str, ...] | None = None,
+        structure: str = "dense",
     ) -> None:
+        if structure not in STRUCTURES:
+            raise ValueError(f"primitive: unknown structure {structure!r}; choose one of {', '.join(STRUCTURES)}")
         self.impl = impl
         self.name = name or getattr(impl, "__name__", repr(impl))
         self.jvp_rules: dict[int, Callable | None] = {}
@@ -229,6 +141,7 @@ class Primitive:
         self.vjp_batched = True
         self.multiple_results = multiple_results
         self.vjp_reads = vjp_reads
+        self.structure = structure
         self.test_inputs: Callable | None = None
         self.test_order = 2
         self.__doc__ = getattr(impl, "__doc__", None)
@@ -292,6 +205,7 @@ def primitive(
     name: str | None = None,
     multiple_results: bool = False,
     vjp_reads: tuple[str, ...] | None = None,
+    structure: str = "dense",
 ) -> Any:
     """Make ``fn`` a dualrev primitive (usable as a decorator).
 
@@ -305,11 +219,13 @@ def primitive(
         dr.defvjp(cube, lambda g, ans, x: 3 * x ** 2 * g)
 
     ``vjp_reads`` (optional) declares which values the VJP rules read — a
-    subset of ``("ans", "args")`` — so that reverse mode keeps only those.
+    subset of ``("ans", "args")`` — so that reverse mode keeps only those;
+    ``structure`` how the explicit mode stores its local Jacobians
+    (:class:`Primitive`; ``"dense"`` unless declared).
     """
 
     def make(f: Callable) -> Primitive:
-        return Primitive(f, name=name, multiple_results=multiple_results, vjp_reads=vjp_reads)
+        return Primitive(f, name=name, multiple_results=multiple_results, vjp_reads=vjp_reads, structure=structure)
 
     return make(fn) if fn is not None else make
 

@@ -7,14 +7,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import math
+
 import numpy as np
 
 from .. import numpy as dnp
-from ..core import Primitive, Tracer, float_dtype, shape_of, size_of
+from ..core import Primitive, Tracer, concrete, float_dtype, shape_of, size_of
 from ..tape import RecordingTrace, TapeEntry, new_record, record
 from .budget import ExplicitCost, check_budget
-from .graph import IDENTITY, Graph, eliminate
-from .plans import candidate_plans
+from .graph import Graph, eliminate
+from .plans import Plan, candidate_plans, fold_plan
+from .structures import IDENTITY, Diagonal, Sparse, to_dense
+
+#: What ``structure=`` accepts.
+STRUCTURE_MODES = ("structured", "dense")  # the same as dualrev._arguments.STRUCTURE_MODES
 
 
 class LinearizeTrace(RecordingTrace):
@@ -81,6 +87,64 @@ def _as_matrix(tangent: Any, n_in: int, out: Any) -> Any:
     return dnp.transpose(dnp.reshape(tangent, (n_in, size_of(out))))
 
 
+def _ones_probe(x: Any) -> np.ndarray:
+    return np.ones(shape_of(x), dtype=float_dtype(x))
+
+
+def _index_probe(shape: tuple) -> np.ndarray:
+    """1, 2, …, n in ``shape``: a linear 0-1 op moves these to where their entries go."""
+    return (np.arange(math.prod(shape), dtype=np.float64) + 1).reshape(shape)
+
+
+def _moved_indices(moved: Any, shape: tuple) -> np.ndarray:
+    """The probe after a linear 0-1 op, as source indices (−1 where nothing arrived)."""
+    moved = np.asarray(concrete(moved), dtype=np.float64)
+    if moved.shape != tuple(shape):
+        moved = np.broadcast_to(moved, shape)
+    return moved.ravel().astype(np.int64) - 1
+
+
+def structured_jacobian(entry: TapeEntry, argnum: int, rule: Callable) -> Any:
+    """∂ans/∂args[argnum] in the form its primitive declares (see ``Primitive.structure``),
+    computed by the primitive's own rules; ``None`` when the rule says "no dependence"."""
+    prim, ans, x = entry.prim, entry.ans, entry.primals[argnum]
+    m, n = size_of(ans), size_of(x)
+    kind = prim.structure
+    if kind == "diagonal":  # one JVP of a ones tangent: the (broadcast) diagonal
+        t = rule(_ones_probe(x), ans, *entry.primals, **entry.kwargs)
+        if t is None:
+            return None
+        if tuple(shape_of(t)) != tuple(shape_of(ans)):
+            t = dnp.broadcast_to(t, shape_of(ans))
+        vals = dnp.reshape(t, (m,))
+        if tuple(shape_of(x)) == tuple(shape_of(ans)):
+            return Diagonal(vals, m)
+        cols = np.broadcast_to(np.arange(n).reshape(shape_of(x)), shape_of(ans)).ravel()
+        return Sparse(np.arange(m), cols, vals, (m, n))
+    if kind == "gather":  # the JVP (the op itself) carries each input index to its outputs
+        moved = rule(_index_probe(tuple(shape_of(x))), ans, *entry.primals, **entry.kwargs)
+        if moved is None:
+            return None
+        src = _moved_indices(moved, tuple(shape_of(ans)))
+        rows = np.flatnonzero(src >= 0)
+        return Sparse(rows, src[rows], None, (m, n))
+    # segment: the transpose (the VJP rule, a gather) says which output each input joins
+    moved = prim.vjp_rule(argnum)(_index_probe(tuple(shape_of(ans))), ans, *entry.primals, **entry.kwargs)
+    dst = _moved_indices(moved, tuple(shape_of(x)))
+    cols = np.flatnonzero(dst >= 0)
+    return Sparse(dst[cols], cols, None, (m, n))
+
+
+def _structured_bytes(prim: Primitive, x: Any, answers: tuple, itemsize: int) -> int:
+    """What the local Jacobian of one argument will take, stored as declared."""
+    m, n = sum(size_of(a) for a in answers), size_of(x)
+    if prim.structure == "diagonal" and not prim.multiple_results:
+        return m * itemsize + (0 if m == n else 16 * m)
+    if prim.structure in ("gather", "segment") and not prim.multiple_results:
+        return 16 * max(m, n)
+    return m * n * itemsize
+
+
 def _outputs_of(entry: TapeEntry) -> tuple[tuple, tuple]:
     """The output slots and values of an entry, as tuples (one or several results)."""
     if entry.prim.multiple_results:
@@ -107,7 +171,7 @@ def _relevant(tape: list[TapeEntry], in_slots: list[int], out_slots: set[int]) -
 
 
 def _edges_to_linearise(
-    tape: list[TapeEntry], in_slots: list[int], out_slots: list, sizes: dict[int, int], who: str
+    tape: list[TapeEntry], in_slots: list[int], out_slots: list, sizes: dict[int, int], structure: str, who: str
 ) -> tuple[list, set[int]]:
     """The entries and parents on some input → output path, after checking the
     memory their local Jacobians will take against the budget."""
@@ -124,9 +188,14 @@ def _edges_to_linearise(
         for s, a in zip(outs, answers):
             sizes[s] = size_of(a)
         out_size = sum(size_of(a) for a in answers)
+        itemsize = float_dtype(answers[0]).itemsize
         for argnum, _, _ in edges:
-            n_in = size_of(entry.primals[argnum])
-            nbytes += out_size * n_in * float_dtype(answers[0]).itemsize
+            x = entry.primals[argnum]
+            n_in = size_of(x)
+            if structure == "dense":
+                nbytes += out_size * n_in * itemsize
+            else:
+                nbytes += _structured_bytes(entry.prim, x, answers, itemsize)
             n_matrices += 1
             largest = max(largest, (out_size, n_in), key=lambda ab: ab[0] * ab[1])
         work.append((entry, edges))
@@ -135,19 +204,29 @@ def _edges_to_linearise(
 
 
 def _build_graph(
-    work: list, in_slots: list[int], sizes: dict[int, int], to_outputs: set[int]
-) -> tuple[Graph, int, int]:
-    """The graph whose edges are the local Jacobians (JVP rule on the identity basis).
-    Returns it with the number of local Jacobians and of entries formed."""
+    work: list, in_slots: list[int], sizes: dict[int, int], to_outputs: set[int], structure: str
+) -> tuple[Graph, int, int, int]:
+    """The graph whose edges are the local Jacobians. Returns it with the number
+    of local Jacobians, of values stored and of entries a dense form would hold."""
     graph = Graph(sizes)
     for s in in_slots:
         graph.add_vertex(s)
-    entries = local_jacobians = 0
+    entries = dense_entries = local_jacobians = 0
     for entry, edges in work:
         outs, answers = _outputs_of(entry)
+        structured = structure == "structured" and entry.prim.structure != "dense" and not entry.prim.multiple_results
         for argnum, rule, s in edges:
             n_in = sizes[s]
             if n_in == 0:
+                continue
+            if structured:
+                label = structured_jacobian(entry, argnum, rule)
+                if label is None or outs[0] not in to_outputs or size_of(answers[0]) == 0:
+                    continue
+                local_jacobians += 1
+                entries += label.nnz if label.vals is not None else 0
+                dense_entries += n_in * size_of(answers[0])
+                graph.add_edge(s, outs[0], label)
                 continue
             tangents = _apply_rule(entry, argnum, rule, _identity_basis(entry.primals[argnum]))
             if tangents is None:  # the rule says: no dependence
@@ -157,10 +236,11 @@ def _build_graph(
             local_jacobians += 1
             for out_s, a, tangent in zip(outs, answers, tangents):
                 entries += n_in * size_of(a)
+                dense_entries += n_in * size_of(a)
                 if tangent is None or out_s not in to_outputs or size_of(a) == 0:
                     continue
                 graph.add_edge(s, out_s, _as_matrix(tangent, n_in, a))
-    return graph, local_jacobians, entries
+    return graph, local_jacobians, entries, dense_entries
 
 
 def _add_dependents(graph: Graph, in_slots: list[int], out_slots: list, next_id: int) -> dict[int, int]:
@@ -197,22 +277,56 @@ def _prune(graph: Graph, in_slots: list[int], dependents: set[int]) -> list[int]
     return sorted(v for v in graph.preds if v not in dependents and v not in in_slots)
 
 
-def _run_plan(graph: Graph, in_slots: list[int], intermediates: list[int], order: str) -> tuple[int, str, dict]:
-    """Plan (simulate the candidate orders), then eliminate in the chosen one.
-    Returns the multiply-adds performed, the plan's description, the candidates."""
-    plans = candidate_plans(graph, in_slots, intermediates)
-    candidates = {name: cost for name, (_o, cost, _t) in plans.items()}
-    name = min(plans, key=lambda k: plans[k][1]) if order == "optimal" else order  # ties: chain DP first
+def _check_user_order(order: Any, intermediates: list[int], who: str) -> list[int]:
+    """A user's elimination order: a permutation of the intermediate vertices."""
+    try:
+        given = [int(v) for v in order]
+    except (TypeError, ValueError):
+        given = None
+    if given is None or sorted(given) != intermediates or any(not isinstance(v, (int, np.integer)) for v in order):
+        shown = list(order) if isinstance(order, (list, tuple)) else order
+        raise ValueError(
+            f"{who}: order={shown!r} is not an elimination order of this graph: it must list each of its "
+            f"{len(intermediates)} intermediate vertices {intermediates} exactly once (read them off "
+            f"cost.intermediates of a call with return_cost=True), or be 'forward', 'reverse' or 'optimal'"
+        )
+    return given
+
+
+def _plans_for(graph: Graph, in_slots: list[int], intermediates: list[int], order: Any, who: str) -> dict[str, Plan]:
+    """The plan(s) to consider: all candidates for "optimal", else the one asked for."""
+    if order == "optimal":
+        return candidate_plans(graph, in_slots, intermediates)
+    if isinstance(order, str):
+        text = f"{order} ({'foldl' if order == 'forward' else 'foldr'}): eliminate the {len(intermediates)} " + (
+            "intermediate vertices in execution order, J_v = Σ J_local·J_parent"
+            if order == "forward"
+            else "intermediate vertices in reverse execution order, A_v = Σ A_child·J_local"
+        )
+        return {order: Plan(fold_plan(order, intermediates), -1, text)}
+    user = _check_user_order(order, intermediates, who)
+    return {"user": Plan(user, -1, f"the user's elimination order of {len(user)} intermediate vertices")}
+
+
+def _run_plan(graph: Graph, plans: dict[str, Plan], intermediates: list[int], order: Any) -> tuple[int, str, str]:
+    """Eliminate in the cheapest plan. Returns the multiply-adds performed, the
+    plan's name and its description."""
+    name = min(plans, key=lambda k: plans[k].cost) if order == "optimal" else next(iter(plans))
     elimination, predicted, text = plans[name]
     multiply_adds = sum(eliminate(graph, v) for v in elimination)
-    assert multiply_adds == predicted, (multiply_adds, predicted)
+    assert predicted < 0 or multiply_adds == predicted, (multiply_adds, predicted)
     if not intermediates:
         text = "no intermediate vertices: the Jacobian is the local Jacobians themselves"
     if order == "optimal":
-        others = ", ".join(f"{k} {v:,}" for k, v in candidates.items())
-        plan = f"optimal → {name}: {text} [{multiply_adds:,} multiply-adds; candidates: {others}]"
-        return multiply_adds, plan, candidates
-    return multiply_adds, f"{text} [{multiply_adds:,} multiply-adds]", candidates
+        others = ", ".join(f"{k} {p.cost:,}" for k, p in plans.items())
+        return multiply_adds, name, f"optimal → {name}: {text} [{multiply_adds:,} multiply-adds; candidates: {others}]"
+    return multiply_adds, name, f"{text} [{multiply_adds:,} multiply-adds]"
+
+
+def _dense_cost(graph: Graph, order: list[int]) -> int:
+    """The multiply-adds of ``order`` had every local Jacobian been dense."""
+    sim = graph.symbolic(dense=True)
+    return sum(eliminate(sim, v) for v in order)
 
 
 def _read_jacobian(graph: Graph, rec: Any, leaves: list, dependent_of: dict[int, int]) -> list:
@@ -227,10 +341,8 @@ def _read_jacobian(graph: Graph, rec: Any, leaves: list, dependent_of: dict[int,
             dtype = np.result_type(float_dtype(o), float_dtype(leaf))
             if label is None:
                 blocks.append(np.zeros((m, n), dtype=dtype))
-            elif label is IDENTITY:
-                blocks.append(np.eye(n, dtype=dtype))
             else:
-                blocks.append(label)
+                blocks.append(to_dense(label, (m, n), dtype))
         if not blocks:
             jac.append(np.zeros((m, 0), dtype=float_dtype(o)))
         elif len(blocks) == 1:
@@ -240,7 +352,9 @@ def _read_jacobian(graph: Graph, rec: Any, leaves: list, dependent_of: dict[int,
     return jac
 
 
-def explicit_jacobian(fun: Callable[[list], Any], leaves: list, order: str, has_aux: bool, who: str) -> tuple:
+def explicit_jacobian(
+    fun: Callable[[list], Any], leaves: list, order: Any, has_aux: bool, who: str, structure: str = "structured"
+) -> tuple:
     """Full Jacobian of ``fun`` (a function of the list ``leaves``) by explicit
     local Jacobians multiplied in ``order``.
 
@@ -248,24 +362,39 @@ def explicit_jacobian(fun: Callable[[list], Any], leaves: list, order: str, has_
     array ``(out_leaf.size, n_inputs)`` per output leaf, columns ordered leaf by
     leaf (C order); ``cost`` is an :class:`ExplicitCost`.
     """
-    if order not in ("forward", "reverse", "optimal"):
-        raise ValueError(f"{who}: unknown order {order!r}; choose 'forward', 'reverse' or 'optimal'")
+    if isinstance(order, str) and order not in ("forward", "reverse", "optimal"):
+        raise ValueError(f"{who}: unknown order {order!r}; choose 'forward', 'reverse', 'optimal' or a list of vertices")
+    if structure not in STRUCTURE_MODES:
+        raise ValueError(f"{who}: unknown structure {structure!r}; choose one of {', '.join(map(repr, STRUCTURE_MODES))}")
     trace = LinearizeTrace()
     rec = record(fun, leaves, has_aux, who, trace)
     sizes: dict[int, int] = {s: size_of(v) for s, v in zip(rec.in_slots, leaves)}
-    work, to_outputs = _edges_to_linearise(trace.tape, rec.in_slots, rec.out_slots, sizes, who)
+    work, to_outputs = _edges_to_linearise(trace.tape, rec.in_slots, rec.out_slots, sizes, structure, who)
     trace.tape = []
-    graph, local_jacobians, entries = _build_graph(work, rec.in_slots, sizes, to_outputs)
+    graph, local_jacobians, entries, dense_entries = _build_graph(work, rec.in_slots, sizes, to_outputs, structure)
     del work
     dependent_of = _add_dependents(graph, rec.in_slots, rec.out_slots, trace.n_slots)
     intermediates = _prune(graph, rec.in_slots, set(dependent_of.values()))
-    multiply_adds, plan, candidates = _run_plan(graph, rec.in_slots, intermediates, order)
+    plans = _plans_for(graph, rec.in_slots, intermediates, order, who)
+    chosen_order = plans[min(plans, key=lambda k: plans[k].cost) if order == "optimal" else next(iter(plans))].order
+    dense_multiply_adds = _dense_cost(graph, chosen_order)
+    multiply_adds, chosen, plan = _run_plan(graph, plans, intermediates, order)
+    candidates = {k: p.cost for k, p in plans.items()} if order == "optimal" else {chosen: multiply_adds}
+    gaps = {}
+    if "exact" in candidates and candidates["exact"] > 0:
+        gaps = {k: c / candidates["exact"] - 1 for k, c in candidates.items() if k != "exact"}
     cost = ExplicitCost(
-        order=order,
+        order=order if isinstance(order, str) else tuple(order),
         plan=plan,
         multiply_adds=int(multiply_adds),
         local_jacobian_entries=int(entries),
         local_jacobians=int(local_jacobians),
         candidates=candidates,
+        structure=structure,
+        dense_multiply_adds=int(dense_multiply_adds),
+        dense_local_jacobian_entries=int(dense_entries),
+        intermediates=tuple(intermediates),
+        gaps=gaps,
+        chosen=chosen,
     )
     return rec.out_primals, rec.out_tree, _read_jacobian(graph, rec, leaves, dependent_of), rec.aux, cost

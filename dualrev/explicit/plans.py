@@ -1,35 +1,76 @@
-"""Elimination orders (plans) and their symbolic costs.
+"""Elimination orders (plans) and their costs.
 
-Every accumulation order is a vertex elimination order. A plan is simulated
-on a symbolic copy of the graph (sizes only) before any product is formed, so
-``order="optimal"`` can compare candidates exactly under the cost model.
+Every accumulation order is a vertex elimination order. ``forward`` and
+``reverse`` are the execution order and its reverse (no planning at all);
+``order="optimal"`` prices candidates on a symbolic copy of the graph (the
+same elimination code, without values, so the predicted cost is exactly the
+cost then performed) and runs the cheapest:
+
+* ``forward`` and ``reverse``;
+* ``markowitz``: greedily eliminate the vertex that is cheapest to eliminate
+  now (a heap keyed by the current elimination cost: O(E log E) updates);
+* ``chain DP``: when every intermediate vertex has one predecessor and one
+  successor, the matrix-chain dynamic programme on each chain (on the sizes;
+  chains of at most :data:`CHAIN_DP_MAX` links, where its O(L³) pays);
+* ``exact``: for at most :data:`EXACT_MAX` intermediate vertices, the
+  cheapest of *all* elimination orders, by dynamic programming over the sets
+  of eliminated vertices (the graph after eliminating a set does not depend
+  on the order, so 2^k states suffice).
+
+Plans are cached per graph signature (edges, sizes, label structures), so a
+repeated call with the same program does not plan again.
 """
 
 from __future__ import annotations
 
-from .graph import IDENTITY, Graph, eliminate, elimination_cost
+import heapq
+from typing import NamedTuple
+
+import numpy as np
+
+from .graph import Graph, eliminate, elimination_cost
+from .structures import IDENTITY
+
+#: Longest chain the matrix-chain DP is run on.
+CHAIN_DP_MAX = 120
+#: Most intermediate vertices the exact search over elimination orders handles.
+EXACT_MAX = 10
+#: How many graph signatures the plan cache remembers.
+CACHE_MAX = 128
+
+
+class Plan(NamedTuple):
+    order: list[int]  # the elimination order
+    cost: int  # its multiply-adds on the structured cost model
+    text: str  # how it reads
 
 
 def simulate(graph: Graph, order: list[int]) -> int:
+    """The multiply-adds of eliminating ``order`` (on a symbolic copy)."""
     sim = graph.symbolic()
     return sum(eliminate(sim, v) for v in order)
 
 
-def _markowitz_order(graph: Graph, intermediates: list[int]) -> list[int]:
+def markowitz_order(graph: Graph, intermediates: list[int]) -> list[int]:
     """Greedy: always eliminate the vertex that is cheapest to eliminate now
     (ties: earliest in execution order)."""
     sim = graph.symbolic()
     remaining = set(intermediates)
     costs = {v: elimination_cost(sim, v) for v in remaining}
+    heap = [(c, v) for v, c in costs.items()]
+    heapq.heapify(heap)
     order = []
-    while remaining:
-        v = min(remaining, key=lambda x: (costs[x], x))
-        neighbours = set(sim.preds[v]) | sim.succs[v]
+    while heap:
+        c, v = heapq.heappop(heap)
+        if v not in remaining or costs[v] != c:
+            continue  # a stale entry
+        neighbours = (set(sim.preds[v]) | sim.succs[v]) & remaining
         eliminate(sim, v)
         remaining.discard(v)
         order.append(v)
-        for n in neighbours & remaining:
+        for n in neighbours - {v}:
             costs[n] = elimination_cost(sim, n)
+            heapq.heappush(heap, (costs[n], n))
     return order
 
 
@@ -50,40 +91,67 @@ def _chains(graph: Graph, inputs: list[int], intermediates: set[int]) -> list[li
     return paths
 
 
-def _chain_dp(graph: Graph, path: list[int]) -> tuple[list[int], str]:
+def chain_dp(graph: Graph, path: list[int]) -> tuple[list[int], str]:
     """Optimal bracketing of the chain ``path`` (vertices p_0 … p_L; matrix k
     maps p_{k-1} to p_k) by the classic matrix-chain dynamic programme.
 
-    ``best[i][j]`` is the cheapest way to form ∂p_j/∂p_i; splitting at k means
+    ``best[i, j]`` is the cheapest way to form ∂p_j/∂p_i; splitting at k means
     forming ∂p_k/∂p_i and ∂p_j/∂p_k first and then eliminating p_k, which
     costs size_j · size_k · size_i. Returns the elimination order (a post-order
     of the split tree) and the bracketing as text."""
-    sizes = [graph.sizes[p] for p in path]
+    sizes = np.array([graph.sizes[p] for p in path], dtype=np.int64)
     L = len(path) - 1
-    best = [[0] * (L + 1) for _ in range(L + 1)]
-    split = [[0] * (L + 1) for _ in range(L + 1)]
+    best = np.zeros((L + 1, L + 1), dtype=np.int64)
+    split = np.zeros((L + 1, L + 1), dtype=np.int64)
     for length in range(2, L + 1):
         for i in range(0, L - length + 1):
             j = i + length
-            choices = ((best[i][k] + best[k][j] + sizes[j] * sizes[k] * sizes[i], k) for k in range(i + 1, j))
-            best[i][j], split[i][j] = min(choices)
-
-    order: list[int] = []
+            ks = np.arange(i + 1, j)
+            choices = best[i, ks] + best[ks, j] + sizes[j] * sizes[ks] * sizes[i]
+            pick = int(np.argmin(choices))  # the first minimum: the smallest split point
+            best[i, j], split[i, j] = choices[pick], ks[pick]
     names = []
     for k in range(1, L + 1):
         label = graph.preds[path[k]][path[k - 1]]
         names.append(f"J{k}[{sizes[k]}x{sizes[k - 1]}]" if label is not IDENTITY else f"I{k}")
-
-    def walk(i: int, j: int) -> str:
+    order: list[int] = []
+    texts: dict[tuple[int, int], str] = {}
+    stack = [(0, L, False)]
+    while stack:  # post-order walk of the split tree, without recursion
+        i, j, expanded = stack.pop()
         if j - i == 1:
-            return names[i]
-        k = split[i][j]
-        left, right = walk(k, j), walk(i, k)
-        order.append(path[k])
-        return f"({left}·{right})"
+            texts[i, j] = names[i]
+        elif expanded:
+            k = int(split[i, j])
+            order.append(path[k])
+            texts[i, j] = f"({texts[k, j]}·{texts[i, k]})"
+        else:
+            k = int(split[i, j])
+            stack += [(i, j, True), (i, k, False), (k, j, False)]
+    return order, texts[0, L]
 
-    text = walk(0, L)
-    return order, text
+
+def exact_order(graph: Graph, intermediates: list[int]) -> list[int]:
+    """The cheapest elimination order of all, by DP over eliminated sets."""
+    k = len(intermediates)
+    graphs = {0: graph.symbolic()}
+    best: dict[int, tuple[int, list[int]]] = {0: (0, [])}
+    for size in range(k):
+        for mask in [m for m in best if bin(m).count("1") == size]:
+            cost, order = best.pop(mask)
+            state = graphs.pop(mask)
+            for bit, v in enumerate(intermediates):
+                if mask >> bit & 1:
+                    continue
+                new_mask = mask | 1 << bit
+                total = cost + elimination_cost(state, v)
+                if new_mask not in best or total < best[new_mask][0]:
+                    best[new_mask] = (total, order + [v])
+                if new_mask not in graphs:
+                    nxt = state.copy()
+                    eliminate(nxt, v)
+                    graphs[new_mask] = nxt
+    return best[(1 << k) - 1][1]
 
 
 _PLAN_TEXT = {
@@ -92,27 +160,44 @@ _PLAN_TEXT = {
     "reverse": "reverse (foldr): eliminate the {n} intermediate vertices in reverse execution order, "
     "A_v = Σ A_child·J_local",
     "markowitz": "Markowitz vertex elimination of {n} intermediate vertices, the currently cheapest first",
+    "exact": "the cheapest of all elimination orders of the {n} intermediate vertices (DP over eliminated sets)",
 }
 
 
-def candidate_plans(graph: Graph, inputs: list[int], intermediates: list[int]) -> dict[str, tuple[list[int], int, str]]:
-    """Candidate elimination orders with their simulated multiply-adds."""
-    plans: dict[str, tuple[list[int], int, str]] = {}
+def fold_plan(order_name: str, intermediates: list[int]) -> list[int]:
+    """The forward (execution) or reverse elimination order: no planning."""
+    return sorted(intermediates, reverse=order_name == "reverse")
+
+
+def candidate_plans(graph: Graph, inputs: list[int], intermediates: list[int]) -> dict[str, Plan]:
+    """Candidate elimination orders with their simulated multiply-adds (cached)."""
+    key = (graph.signature(), tuple(inputs))
+    cached = _CACHE.get(key)
+    if cached is not None:
+        return cached
+    plans: dict[str, Plan] = {}
+    n = len(intermediates)
     chains = _chains(graph, inputs, set(intermediates))
-    if chains is not None:
+    if chains is not None and all(len(path) - 1 <= CHAIN_DP_MAX for path in chains):
         order, texts = [], []
         for path in chains:
-            o, text = _chain_dp(graph, path)
+            o, text = chain_dp(graph, path)
             order += o
             texts.append(text)
         shown = " + ".join(texts)
         if len(shown) > 400:
-            shown = f"{len(chains)} chain(s), {len(intermediates)} intermediate vertices"
-        plans["chain DP"] = (order, simulate(graph, order), f"matrix-chain dynamic programming: {shown}")
-    for name, order in (
-        ("forward", sorted(intermediates)),
-        ("reverse", sorted(intermediates, reverse=True)),
-        ("markowitz", _markowitz_order(graph, intermediates)),
-    ):
-        plans[name] = (order, simulate(graph, order), _PLAN_TEXT[name].format(n=len(intermediates)))
+            shown = f"{len(chains)} chain(s), {n} intermediate vertices"
+        plans["chain DP"] = Plan(order, simulate(graph, order), f"matrix-chain dynamic programming: {shown}")
+    orders = {"forward": fold_plan("forward", intermediates), "reverse": fold_plan("reverse", intermediates)}
+    orders["markowitz"] = markowitz_order(graph, intermediates)
+    if 0 < n <= EXACT_MAX:
+        orders["exact"] = exact_order(graph, intermediates)
+    for name, order in orders.items():
+        plans[name] = Plan(order, simulate(graph, order), _PLAN_TEXT[name].format(n=n))
+    if len(_CACHE) >= CACHE_MAX:
+        _CACHE.clear()
+    _CACHE[key] = plans
     return plans
+
+
+_CACHE: dict[tuple, dict[str, Plan]] = {}
