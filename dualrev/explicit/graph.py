@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .structures import DENSE, IDENTITY, Diagonal, Sparse, add, product, symbolic
+from .structures import DENSE, IDENTITY, Diagonal, Operator, Sparse, add, product, symbolic
 
 
 class Graph:
@@ -30,7 +30,7 @@ class Graph:
     def add_edge(self, u: int, v: int, label: Any) -> None:
         self.add_vertex(u)
         self.add_vertex(v)
-        self.preds[v][u] = add(self.preds[v].get(u), label, (self.sizes[v], self.sizes[u]))
+        self.preds[v][u] = add(self.preds[v].get(u), label, (self.sizes[v], self.sizes[u]))[0]
         self.succs[u].add(v)
 
     def remove_vertex(self, v: int) -> None:
@@ -43,7 +43,7 @@ class Graph:
         """A copy whose labels have no values (for planning); with ``dense=True``
         every label but the identity counts as a dense matrix."""
         copy = Graph(self.sizes)
-        relabel = (lambda m: m if m is IDENTITY else DENSE) if dense else symbolic
+        relabel = (lambda m: m if m is IDENTITY else DENSE) if dense else symbolic  # noqa: E731
         copy.preds = {v: {u: relabel(m) for u, m in ps.items()} for v, ps in self.preds.items()}
         copy.succs = {u: set(ws) for u, ws in self.succs.items()}
         return copy
@@ -69,6 +69,8 @@ def _kind(label: Any) -> Any:
         return "diagonal"
     if isinstance(label, Sparse):
         return ("sparse", label.vals is None, hash(label.rows.tobytes()), hash(label.cols.tobytes()))
+    if isinstance(label, Operator):
+        return ("operator", label.has_vjp)
     return "dense"
 
 
@@ -80,7 +82,11 @@ def elimination_cost(graph: Graph, v: int) -> int:
     for w in graph.succs[v]:
         outer = graph.preds[w][v]
         for u, inner in graph.preds[v].items():
-            total += product(symbolic(outer), symbolic(inner), sizes[w], sizes[v], sizes[u])[1]
+            label, cost = product(symbolic(outer), symbolic(inner), sizes[w], sizes[v], sizes[u])
+            existing = graph.preds[w].get(u)
+            if existing is not None:
+                cost += sum(x.form_cost() for x in (existing, label) if isinstance(x, Operator))
+            total += cost
     return total
 
 
@@ -95,8 +101,8 @@ def eliminate(graph: Graph, v: int) -> int:
         outer = graph.preds[w].pop(v)
         for u in sorted(in_edges):
             label, c = product(outer, in_edges[u], sizes[w], sizes[v], sizes[u])
-            cost += c
-            graph.preds[w][u] = add(graph.preds[w].get(u), label, (sizes[w], sizes[u]))
+            graph.preds[w][u], formed = add(graph.preds[w].get(u), label, (sizes[w], sizes[u]))
+            cost += c + formed
             graph.succs[u].add(w)
     for u in in_edges:
         graph.succs[u].discard(v)

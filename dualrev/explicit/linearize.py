@@ -17,7 +17,7 @@ from ..tape import RecordingTrace, TapeEntry, new_record, record
 from .budget import ExplicitCost, check_budget
 from .graph import Graph, eliminate
 from .plans import Plan, candidate_plans, fold_plan
-from .structures import IDENTITY, Diagonal, Sparse, to_dense
+from .structures import IDENTITY, Diagonal, Operator, Sparse, to_dense
 
 #: What ``structure=`` accepts.
 STRUCTURE_MODES = ("structured", "dense")  # the same as dualrev._arguments.STRUCTURE_MODES
@@ -135,6 +135,31 @@ def structured_jacobian(entry: TapeEntry, argnum: int, rule: Callable) -> Any:
     return Sparse(dst[cols], cols, None, (m, n))
 
 
+def operator_jacobian(entry: TapeEntry, argnum: int, rule: Callable) -> Operator:
+    """A dense-kind local Jacobian kept matrix-free: its JVP rule applies it to
+    a block of columns, its VJP rule (if the primitive has one) to rows."""
+    prim, ans, x = entry.prim, entry.ans, entry.primals[argnum]
+    in_shape, out_shape = tuple(shape_of(x)), tuple(shape_of(ans))
+
+    def jvp(block: Any) -> Any:
+        out = _apply_rule(entry, argnum, rule, block)
+        full = (shape_of(block)[0],) + out_shape
+        return out if tuple(shape_of(out)) == full else dnp.broadcast_to(out, full)
+
+    try:
+        vjp_rule = prim.vjp_rule(argnum)
+    except NotImplementedError:
+        vjp_rule = None
+
+    def vjp(block: Any) -> Any:
+        if prim.vjp_batched:
+            return vjp_rule(block, ans, *entry.primals, **entry.kwargs)
+        return dnp.stack([vjp_rule(block[k], ans, *entry.primals, **entry.kwargs) for k in range(shape_of(block)[0])])
+
+    has_vjp = vjp_rule is not None
+    return Operator(jvp, vjp if has_vjp else None, size_of(ans), size_of(x), in_shape, out_shape, has_vjp)
+
+
 def _structured_bytes(prim: Primitive, x: Any, answers: tuple, itemsize: int) -> int:
     """What the local Jacobian of one argument will take, stored as declared."""
     m, n = sum(size_of(a) for a in answers), size_of(x)
@@ -142,6 +167,8 @@ def _structured_bytes(prim: Primitive, x: Any, answers: tuple, itemsize: int) ->
         return m * itemsize + (0 if m == n else 16 * m)
     if prim.structure in ("gather", "segment") and not prim.multiple_results:
         return 16 * max(m, n)
+    if not prim.multiple_results:  # matrix-free; formed only where it pays, along its narrow side
+        return m * n * itemsize if min(m, n) > 1 else (m + n) * itemsize
     return m * n * itemsize
 
 
@@ -214,17 +241,20 @@ def _build_graph(
     entries = dense_entries = local_jacobians = 0
     for entry, edges in work:
         outs, answers = _outputs_of(entry)
-        structured = structure == "structured" and entry.prim.structure != "dense" and not entry.prim.multiple_results
+        structured = structure == "structured" and not entry.prim.multiple_results
         for argnum, rule, s in edges:
             n_in = sizes[s]
             if n_in == 0:
                 continue
             if structured:
-                label = structured_jacobian(entry, argnum, rule)
+                if entry.prim.structure == "dense":
+                    label = operator_jacobian(entry, argnum, rule)
+                else:
+                    label = structured_jacobian(entry, argnum, rule)
                 if label is None or outs[0] not in to_outputs or size_of(answers[0]) == 0:
                     continue
                 local_jacobians += 1
-                entries += label.nnz if label.vals is not None else 0
+                entries += label.nnz if label.vals is not None else 0  # an operator stores none
                 dense_entries += n_in * size_of(answers[0])
                 graph.add_edge(s, outs[0], label)
                 continue

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from .. import numpy as dnp
-from ..core import dtype_of
+from ..core import dtype_of, shape_of
 from ..numpy._rules.indexing import scatter_add_p
 
 #: A sparse result filling more than this share of its matrix is stored dense.
@@ -98,13 +98,62 @@ class Sparse:
         return f"Sparse({self.shape[0]}x{self.shape[1]}, {self.nnz} {kind} entries)"
 
 
+class Operator:
+    """A dense local Jacobian kept matrix-free: the primitive's JVP rule applies
+    it to columns, its VJP rule to rows (as forward and reverse mode do), and
+    it is formed only when it must meet another structure. ``jvp``/``vjp`` are
+    ``batch -> batch`` callables on ``(c, *in_shape)`` / ``(c, *out_shape)``
+    blocks (``vjp`` None when the primitive has no VJP rule); both None when
+    symbolic. One direction costs m·n multiplications, like a dense row or
+    column."""
+
+    __slots__ = ("jvp", "vjp", "m", "n", "in_shape", "out_shape", "has_vjp")
+
+    def __init__(self, jvp: Any, vjp: Any, m: int, n: int, in_shape: tuple, out_shape: tuple, has_vjp: bool) -> None:
+        self.jvp, self.vjp, self.m, self.n = jvp, vjp, m, n
+        self.in_shape, self.out_shape, self.has_vjp = in_shape, out_shape, has_vjp
+
+    @property
+    def nnz(self) -> int:
+        return 0
+
+    @property
+    def vals(self) -> Any:
+        return SYMBOLIC if self.jvp is None else True
+
+    def right(self, x: Any) -> Any:
+        """J · X for X of shape (n, c)."""
+        c = shape_of(x)[1]
+        out = self.jvp(dnp.reshape(dnp.transpose(x), (c,) + self.in_shape))
+        return dnp.transpose(dnp.reshape(out, (c, self.m)))
+
+    def left(self, x: Any) -> Any:
+        """X · J for X of shape (c, m)."""
+        c = shape_of(x)[0]
+        return dnp.reshape(self.vjp(dnp.reshape(x, (c,) + self.out_shape)), (c, self.n))
+
+    def form_cost(self) -> int:
+        """Multiplications of forming the matrix: its narrower side's directions."""
+        return self.m * self.n * (min(self.m, self.n) if self.has_vjp else self.n)
+
+    def form(self) -> Any:
+        if self.jvp is None:
+            return DENSE
+        if self.has_vjp and self.m < self.n:
+            return self.left(np.eye(self.m))
+        return self.right(np.eye(self.n))
+
+    def __repr__(self) -> str:
+        return f"Operator({self.m}x{self.n})"
+
+
 def is_symbolic(label: Any) -> bool:
-    return label is DENSE or (isinstance(label, (Diagonal, Sparse)) and label.vals is SYMBOLIC)
+    return label is DENSE or (isinstance(label, (Diagonal, Sparse, Operator)) and label.vals is SYMBOLIC)
 
 
 def stored_entries(label: Any, shape: tuple[int, int]) -> int:
     """How many values a label stores (0 for the identity and 0-1 structures)."""
-    if label is IDENTITY:
+    if label is IDENTITY or isinstance(label, Operator):
         return 0
     if isinstance(label, Diagonal):
         return label.n
@@ -117,6 +166,8 @@ def symbolic(label: Any) -> Any:
     """The label without its values, for planning."""
     if label is IDENTITY or label is DENSE:
         return label
+    if isinstance(label, Operator):
+        return Operator(None, None, label.m, label.n, label.in_shape, label.out_shape, label.has_vjp)
     if isinstance(label, Diagonal):
         return Diagonal(SYMBOLIC, label.n)
     if isinstance(label, Sparse):
@@ -128,6 +179,8 @@ def to_dense(label: Any, shape: tuple[int, int], dtype: Any) -> Any:
     """The label as a dense ``shape`` array (or :data:`DENSE` when symbolic)."""
     if is_symbolic(label):
         return DENSE
+    if isinstance(label, Operator):
+        return label.form()
     if label is IDENTITY:
         return np.eye(shape[0], shape[1], dtype=dtype)
     if isinstance(label, Diagonal):
@@ -163,6 +216,8 @@ def product(outer: Any, inner: Any, m: int, k: int, n: int) -> tuple[Any, int]:
         return inner, 0
     if inner is IDENTITY:
         return outer, 0
+    if isinstance(outer, Operator) or isinstance(inner, Operator):
+        return _operator_product(outer, inner, m, k, n)
     o_struct = isinstance(outer, (Diagonal, Sparse))
     i_struct = isinstance(inner, (Diagonal, Sparse))
     if not o_struct and not i_struct:
@@ -178,6 +233,33 @@ def product(outer: Any, inner: Any, m: int, k: int, n: int) -> tuple[Any, int]:
         return _sparse_times_dense(outer, inner, n)
     transposed, cost = _sparse_times_dense(inner.transpose(), _transpose(outer), m)
     return _transpose(transposed), cost
+
+
+def _operator_product(outer: Any, inner: Any, m: int, k: int, n: int) -> tuple[Any, int]:
+    """A product with a matrix-free factor: apply its rule to the other factor
+    (made dense), or form it first — whichever costs fewer multiplications."""
+    if isinstance(outer, Operator) and not isinstance(inner, (Operator, Diagonal, Sparse)):
+        return (DENSE if inner is DENSE or outer.jvp is None else outer.right(inner)), outer.m * outer.n * n
+    if isinstance(inner, Operator) and not isinstance(outer, (Operator, Diagonal, Sparse)) and inner.has_vjp:
+        return (DENSE if outer is DENSE or inner.jvp is None else inner.left(outer)), m * inner.m * inner.n
+    options = []  # (cost, how): apply a rule to the other factor made dense, or form an operator first
+    if isinstance(outer, Operator):
+        options.append((outer.m * outer.n * n, "apply outer"))
+        options.append((outer.form_cost() + product(DENSE, symbolic(inner), m, k, n)[1], "form outer"))
+    if isinstance(inner, Operator):
+        if inner.has_vjp:
+            options.append((m * inner.m * inner.n, "apply inner"))
+        options.append((inner.form_cost() + product(symbolic(outer), DENSE, m, k, n)[1], "form inner"))
+    cost, how = min(options, key=lambda option: option[0])
+    if is_symbolic(outer) or is_symbolic(inner):
+        return DENSE, cost
+    if how == "apply outer":
+        return outer.right(to_dense(inner, (k, n), np.float64)), cost
+    if how == "apply inner":
+        return inner.left(to_dense(outer, (m, k), np.float64)), cost
+    if how == "form outer":
+        return product(outer.form(), inner, m, k, n)[0], cost
+    return product(outer, inner.form(), m, k, n)[0], cost
 
 
 def _transpose(x: Any) -> Any:
@@ -208,7 +290,7 @@ def _diagonal_times(d: Diagonal, inner: Any, n: int) -> tuple[Any, int]:
         return Diagonal(_scale(d.vals, inner.vals), d.n), d.n
     if isinstance(inner, Sparse):
         vals = _scale(_take(d.vals, inner.rows), inner.vals if _valued(inner) else None)
-        return Sparse(inner.rows, inner.cols, vals, inner.shape), inner.nnz
+        return Sparse(inner.rows, inner.cols, vals, inner.shape), (inner.nnz if _valued(inner) else 0)
     if d.vals is SYMBOLIC or inner is DENSE:
         return DENSE, d.n * n
     return dnp.expand_dims(d.vals, -1) * inner, d.n * n
@@ -217,7 +299,7 @@ def _diagonal_times(d: Diagonal, inner: Any, n: int) -> tuple[Any, int]:
 def _times_diagonal(outer: Any, d: Diagonal, m: int) -> tuple[Any, int]:
     if isinstance(outer, Sparse):
         vals = _scale(outer.vals if _valued(outer) else None, _take(d.vals, outer.cols))
-        return Sparse(outer.rows, outer.cols, vals, outer.shape), outer.nnz
+        return Sparse(outer.rows, outer.cols, vals, outer.shape), (outer.nnz if _valued(outer) else 0)
     if d.vals is SYMBOLIC or outer is DENSE:
         return DENSE, m * d.n
     return outer * d.vals, m * d.n
@@ -291,10 +373,18 @@ def _maybe_dense(s: Sparse) -> Any:
 # --------------------------------------------------------------------------
 
 
-def add(a: Any, b: Any, shape: tuple[int, int]) -> Any:
-    """``a + b`` for labels of the same ``shape``."""
+def add(a: Any, b: Any, shape: tuple[int, int]) -> tuple[Any, int]:
+    """``a + b`` for labels of the same ``shape``, and the multiplications it
+    costs: none (sums are free) unless a matrix-free operator must be formed."""
     if a is None:
-        return b
+        return b, 0
+    formed = sum(x.form_cost() for x in (a, b) if isinstance(x, Operator))
+    if formed:
+        a, b = (to_dense(x, shape, np.float64) if isinstance(x, Operator) else x for x in (a, b))
+    return _add(a, b, shape), formed
+
+
+def _add(a: Any, b: Any, shape: tuple[int, int]) -> Any:
     if a is DENSE or b is DENSE:
         return DENSE
     if a is IDENTITY and b is IDENTITY:
