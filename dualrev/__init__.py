@@ -26,12 +26,14 @@ from .core import (
     primitive,
 )
 from .explicit import ExplicitCost, ExplicitMemoryError
+from .ledger import Cost
 from .tree import tree_flatten, tree_map, tree_unflatten
 
 __version__ = "0.1.0"
 
 __all__ = [
     "MODES",
+    "Cost",
     "ExplicitCost",
     "ExplicitMemoryError",
     "grad",

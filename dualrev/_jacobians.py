@@ -11,20 +11,27 @@ direction block is at most ``CHUNK_ELEMENTS`` scalars (32 MiB of float64).
 Every function here returns ``(out leaves, out treedef, jac, aux)`` where
 ``jac`` holds one 2-D array ``(out_leaf.size, n)`` per output leaf, its
 columns the input scalars leaf by leaf (C order).
+
+With a :class:`RunLog` (``jacobian(..., return_cost=True)``) they also write
+down what ran: the mode, the directions of every pass, the taped runs and the
+bytes the tape holds; ``ledger.py`` turns that into a ``Cost``. Without one
+(the default) nothing is measured.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from . import numpy as dnp
-from .core import dtype_of, float_dtype, shape_of, size_of
+from .core import Tracer, dtype_of, float_dtype, shape_of, size_of
 from .explicit import explicit_jacobian
 from .forward import forward_pass
-from .reverse import reverse_pass
+from .reverse import Pullback, reverse_pass
+from .tape import ShapeOnly, TapeEntry
 
 #: Largest number of scalars in one block of directions (see module docstring).
 CHUNK_ELEMENTS = 1 << 22
@@ -52,6 +59,70 @@ def chunks(n: int, width: int, chunk_size: int | None) -> list[tuple[int, int]]:
     return [(s, min(n, s + chunk_size)) for s in range(0, n, chunk_size)] or [(0, 0)]
 
 
+def forward_chunks(n: int, chunk_size: int | None) -> list[tuple[int, int]]:
+    """The passes of a forward-mode Jacobian with ``n`` input scalars."""
+    return chunks(n, n, chunk_size)
+
+
+def reverse_chunks(n: int, m: int, chunk_size: int | None) -> list[tuple[int, int]]:
+    """The sweeps of a reverse-mode Jacobian of Rⁿ → Rᵐ (a direction block is
+    as wide as the larger end: the cotangents of every value are batched)."""
+    return chunks(m, max(n, m), chunk_size)
+
+
+@dataclass
+class RunLog:
+    """What one full Jacobian ran, written as it runs (only when a cost is asked for)."""
+
+    mode: str = ""
+    n_inputs: int = 0
+    n_outputs: int = 0
+    directions: list[int] = field(default_factory=list)  # one entry per pass or sweep
+    recordings: int = 0  # runs of f on a reverse tape
+    tape_bytes: int | None = None  # bytes the tape held at the end of recording
+    decided_on: int | None = None  # auto: the output size the choice was made on
+    remembered: bool = False  # auto: that size was remembered from an earlier call
+
+
+def _held(value: Any, seen: dict[int, int]) -> None:
+    """Add the buffers ``value`` keeps alive to ``seen`` (buffer id → bytes)."""
+    if isinstance(value, Tracer):  # a tracer of an enclosing transformation: its value
+        _held(value.primal, seen)
+    elif isinstance(value, np.ndarray):
+        root = value
+        while isinstance(root.base, np.ndarray):
+            root = root.base
+        seen[id(root)] = root.nbytes
+    elif isinstance(value, np.generic):
+        seen[id(value)] = value.nbytes
+    elif isinstance(value, (tuple, list)):
+        for v in value:
+            _held(v, seen)
+    # ShapeOnly stand-ins, Python numbers and static arguments hold no array data
+
+
+def tape_nbytes(tape: list[TapeEntry]) -> int:
+    """Bytes of the distinct buffers the entries of ``tape`` keep alive (the
+    inputs included, a view counted as the buffer it views, once however many
+    entries share it; values kept as :class:`ShapeOnly` count nothing)."""
+    seen: dict[int, int] = {}
+    for _prim, _parents, primals, kwargs, ans, _out in tape:
+        if not isinstance(ans, ShapeOnly):
+            _held(ans, seen)
+        _held(primals, seen)
+        _held(tuple(kwargs.values()), seen)
+    return sum(seen.values())
+
+
+def _tape_of(pullback: Pullback) -> list[TapeEntry] | None:
+    """The tape a :func:`reverse_pass` pullback sweeps (the ``trace`` it closes over)."""
+    code = getattr(pullback, "__code__", None)
+    cells = dict(zip(getattr(code, "co_freevars", ()), getattr(pullback, "__closure__", None) or ()))
+    trace = cells["trace"].cell_contents if "trace" in cells else None
+    tape = getattr(trace, "tape", None)
+    return tape if isinstance(tape, list) else None
+
+
 def basis_block(leaves: list, start: int, stop: int) -> list:
     """Rows ``start:stop`` of the identity over all leaves, split per leaf:
     leaf j gets an array of shape ``(stop - start,) + leaf.shape``."""
@@ -74,12 +145,15 @@ def _concat(parts: list, axis: int) -> Any:
     return parts[0] if len(parts) == 1 else dnp.concatenate(parts, axis=axis)
 
 
-def jacobian_forward(fun: Flat, leaves: list, has_aux: bool, who: str, chunk_size: int | None = None) -> tuple:
+def jacobian_forward(
+    fun: Flat, leaves: list, has_aux: bool, who: str, chunk_size: int | None = None, log: RunLog | None = None
+) -> tuple:
     """Push the identity basis of the inputs through forward passes (n directions)."""
     n = sum(size_of(v) for v in leaves)
     rows: list = []
     out_leaves = out_tree = aux = None
-    for start, stop in chunks(n, n, chunk_size):
+    pieces = forward_chunks(n, chunk_size)
+    for start, stop in pieces:
         basis = basis_block(leaves, start, stop)
         out_leaves, tangents, out_tree, aux = forward_pass(fun, leaves, basis, (stop - start,), has_aux, who)
         if not rows:
@@ -88,19 +162,37 @@ def jacobian_forward(fun: Flat, leaves: list, has_aux: bool, who: str, chunk_siz
             acc.append(dnp.reshape(t, (stop - start, size_of(o))))
     # columns: all input directions; J_leaf has shape (out_size, n)
     jac = [dnp.transpose(_concat(parts, 0)) for parts in rows]
+    if log is not None:
+        log.mode, log.n_inputs, log.directions = "forward", n, [stop - start for start, stop in pieces]
+        log.n_outputs = sum(size_of(o) for o in out_leaves or ())
     return out_leaves, out_tree, jac, aux
 
 
 def jacobian_reverse(
-    fun: Flat, leaves: list, has_aux: bool, who: str, chunk_size: int | None = None, traced: tuple | None = None
+    fun: Flat,
+    leaves: list,
+    has_aux: bool,
+    who: str,
+    chunk_size: int | None = None,
+    traced: tuple | None = None,
+    log: RunLog | None = None,
 ) -> tuple:
     """Pull the identity basis of the outputs through backward sweeps (m directions).
     ``traced``: the result of a :func:`reverse_pass` already run on ``fun``."""
-    out_leaves, out_tree, pullback, aux = traced or reverse_pass(fun, leaves, has_aux, who)
+    if traced is None:
+        traced = reverse_pass(fun, leaves, has_aux, who)
+        if log is not None:
+            log.recordings += 1
+    out_leaves, out_tree, pullback, aux = traced
     n = sum(size_of(v) for v in leaves)
     m = sum(size_of(o) for o in out_leaves)
+    pieces = reverse_chunks(n, m, chunk_size)
+    if log is not None:  # before the sweeps, which empty the tape
+        tape = _tape_of(pullback)
+        log.tape_bytes = None if tape is None else tape_nbytes(tape)
+        log.mode, log.n_inputs, log.n_outputs = "reverse", n, m
+        log.directions = [stop - start for start, stop in pieces]
     blocks = []
-    pieces = chunks(m, max(n, m), chunk_size)
     for i, (start, stop) in enumerate(pieces):
         seeds = basis_block(out_leaves, start, stop)
         cts = pullback(seeds, (stop - start,), i == len(pieces) - 1)
@@ -115,7 +207,13 @@ def jacobian_reverse(
 
 
 def jacobian_auto(
-    fun: Flat, leaves: list, has_aux: bool, who: str, chunk_size: int | None, out_sizes: dict | None
+    fun: Flat,
+    leaves: list,
+    has_aux: bool,
+    who: str,
+    chunk_size: int | None,
+    out_sizes: dict | None,
+    log: RunLog | None = None,
 ) -> tuple:
     """The cheaper of forward and reverse by :func:`choose_mode`.
 
@@ -129,21 +227,27 @@ def jacobian_auto(
     n = sum(size_of(v) for v in leaves)
     key = tuple((tuple(shape_of(v)), np.dtype(dtype_of(v)).str) for v in leaves)
     m = None if out_sizes is None else out_sizes.get(key)
+    if log is not None:
+        log.decided_on, log.remembered = m, m is not None
     if m is not None:
-        run = jacobian_reverse if choose_mode(n, m) == "reverse" else jacobian_forward
-        result = run(fun, leaves, has_aux, who, chunk_size)
+        if choose_mode(n, m) == "reverse":
+            result = jacobian_reverse(fun, leaves, has_aux, who, chunk_size, log=log)
+        else:
+            result = jacobian_forward(fun, leaves, has_aux, who, chunk_size, log=log)
         out_sizes[key] = sum(size_of(o) for o in result[0])  # type: ignore[index]
         return result
     traced = reverse_pass(fun, leaves, has_aux, who)
     m = sum(size_of(o) for o in traced[0])
+    if log is not None:
+        log.decided_on, log.recordings = m, log.recordings + 1
     if out_sizes is not None:
         if len(out_sizes) >= OUT_SIZES_MAX:
             out_sizes.clear()
         out_sizes[key] = m
     if choose_mode(n, m) == "reverse":
-        return jacobian_reverse(fun, leaves, has_aux, who, chunk_size, traced=traced)
+        return jacobian_reverse(fun, leaves, has_aux, who, chunk_size, traced=traced, log=log)
     del traced
-    return jacobian_forward(fun, leaves, has_aux, who, chunk_size)
+    return jacobian_forward(fun, leaves, has_aux, who, chunk_size, log=log)
 
 
 def jacobian_flat(
@@ -156,13 +260,20 @@ def jacobian_flat(
     chunk_size: int | None = None,
     out_sizes: dict | None = None,
     structure: str = "structured",
+    log: RunLog | None = None,
 ) -> tuple:
     """Full Jacobian of ``fun`` in ``mode``: ``(out leaves, out treedef, jac, aux, cost)``;
-    ``cost`` is the explicit mode's :class:`~dualrev.explicit.ExplicitCost`, else None."""
+    ``cost`` is the explicit mode's :class:`~dualrev.explicit.ExplicitCost`, else None.
+    ``log``: filled in with what ran (see :class:`RunLog`)."""
     if mode == "explicit":
-        return explicit_jacobian(fun, leaves, order, has_aux, who, structure)
+        result = explicit_jacobian(fun, leaves, order, has_aux, who, structure)
+        if log is not None:  # one taped run; no direction is pushed through the program
+            log.mode, log.recordings, log.directions = "explicit", 1, [0]
+            log.n_inputs = sum(size_of(v) for v in leaves)
+            log.n_outputs = sum(size_of(o) for o in result[0])
+        return result
     if mode == "forward":
-        return jacobian_forward(fun, leaves, has_aux, who, chunk_size) + (None,)
+        return jacobian_forward(fun, leaves, has_aux, who, chunk_size, log) + (None,)
     if mode == "reverse":
-        return jacobian_reverse(fun, leaves, has_aux, who, chunk_size) + (None,)
-    return jacobian_auto(fun, leaves, has_aux, who, chunk_size, out_sizes) + (None,)
+        return jacobian_reverse(fun, leaves, has_aux, who, chunk_size, log=log) + (None,)
+    return jacobian_auto(fun, leaves, has_aux, who, chunk_size, out_sizes, log) + (None,)

@@ -28,10 +28,11 @@ import numpy as np
 
 from . import numpy as dnp
 from ._arguments import MODES, Args, batch_of, check_like, check_mode, check_order, check_structure
-from ._jacobians import CHUNK_ELEMENTS, choose_mode, jacobian_flat, jacobian_forward
+from ._jacobians import CHUNK_ELEMENTS, RunLog, choose_mode, jacobian_flat, jacobian_forward
 from ._outputs import cast_like, finish
 from .core import dtype_of, float_dtype, shape_of, size_of
 from .forward import forward_pass
+from .ledger import build_cost, check_return_cost
 from .reverse import reverse_pass
 from .tree import TreeDef, tree_flatten, tree_unflatten
 
@@ -83,7 +84,9 @@ def _gradient(
         seed = np.ones(shape_of(value), dtype=float_dtype(value))
         return value, pullback([seed], (), True), aux
     if mode == "explicit":
-        out_leaves, out_tree, jac, aux, _ = jacobian_flat(f, spec.leaves, mode, order, has_aux, who, structure=structure)
+        out_leaves, out_tree, jac, aux, _ = jacobian_flat(
+            f, spec.leaves, mode, order, has_aux, who, structure=structure
+        )
     else:
         out_leaves, out_tree, jac, aux = jacobian_forward(f, spec.leaves, has_aux, who)
     value = _scalar_output(out_leaves, out_tree, who)
@@ -193,20 +196,26 @@ def jacobian(
     ``order`` (``"forward"``, ``"reverse"``, ``"optimal"`` or a list of the
     graph's intermediate vertices, see ``cost.intermediates``), keeping each in
     its structure (diagonal, sparse 0-1, dense; ``structure="dense"``: every
-    one dense, the seed's bad approach); with ``return_cost=True`` the
-    function returns ``(J, cost)``.
+    one dense, the seed's bad approach).
+
+    With ``return_cost=True`` (any mode) the function returns ``(J, cost)``, a
+    :class:`~dualrev.ledger.Cost`: the mode that ran and why, its passes and
+    their directions, the bytes a reverse tape held, the explicit mode's exact
+    multiply-adds (and its :class:`~dualrev.explicit.ExplicitCost` as
+    ``cost.explicit``), and the passes forward and reverse would take
+    (``cost.alternatives``). Without it nothing is measured.
     """
     who = "jacobian"
     check_mode(mode, who)
     check_order(order, who)
     check_structure(structure, who)
-    if return_cost and mode != "explicit":
-        raise ValueError("jacobian: return_cost=True needs mode='explicit' (operation counts come from that mode)")
+    return_cost = check_return_cost(return_cost, who)
 
     out_sizes: dict = {}  # auto mode: output size seen per input signature
 
     def jacobian_fun(*args: Any, **kwargs: Any) -> Any:
         spec = Args(args, argnums, who)
+        log = RunLog() if return_cost else None
         out_leaves, out_tree, jac, aux, cost = jacobian_flat(
             spec.bind(fun, kwargs),
             spec.leaves,
@@ -217,6 +226,7 @@ def jacobian(
             chunk_size=chunk_size,
             out_sizes=out_sizes,
             structure=structure,
+            log=log,
         )
         per_out = []
         for o, j in zip(out_leaves, jac):
@@ -231,8 +241,8 @@ def jacobian(
         result = tree_unflatten(out_tree, per_out)
         if has_aux:
             result = (result, aux)
-        if return_cost:
-            return result, cost
+        if log is not None:
+            return result, build_cost(log, mode, chunk_size, cost)
         return result
 
     jacobian_fun.__name__ = f"jacobian({getattr(fun, '__name__', 'f')})"
