@@ -281,7 +281,7 @@ def test_namedtuple_results_keep_their_type(rng):
 def test_hessian_through_vector_matrix_products_in_every_pair(pair, rng):
     """A vector meets a batched tangent of a matrix (three axes) inside nested
     derivatives; every pair of modes must agree (regression: matmul's vector rules)."""
-    from dualrev.numpy.products import matmul_p
+    from dualrev.numpy._rules.products import matmul_p
 
     v, M, S = rng.standard_normal(3), rng.standard_normal((3, 2)), rng.standard_normal((2, 3, 2))
 

@@ -12,7 +12,7 @@ import pytest
 
 import dualrev as dr
 import dualrev.numpy as dnp
-from dualrev.numpy._helpers import PRIMITIVES
+from dualrev.numpy import PRIMITIVES
 from dualrev.reverse import ReverseTrace, ShapeOnly, backward
 
 

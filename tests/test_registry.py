@@ -24,7 +24,7 @@ import pytest
 
 import dualrev as dr
 import dualrev.numpy as dnp
-from dualrev.numpy._helpers import PRIMITIVES
+from dualrev.numpy import PRIMITIVES
 
 CASES = []
 for _prim in PRIMITIVES:

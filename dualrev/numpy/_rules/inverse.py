@@ -1,0 +1,208 @@
+"""Linear algebra, inverses: inv, solve, det, slogdet, pinv.
+
+Notation in the derivations: ``Ẋ`` is a tangent (forward), ``X̄`` a cotangent
+(reverse), ``⟨X, Y⟩ = Σ X_ij Y_ij``, ``Xᵀ`` swaps the last two axes. Every
+VJP below is obtained from its JVP by moving the linear map across the inner
+product, ``⟨Ȳ, J(Ẋ)⟩ = ⟨Jᵀ(Ȳ), Ẋ⟩`` — the registry tests check exactly this
+adjoint identity for each rule. All matrices may come in stacks (leading
+axes), and tangents/cotangents carry further leading batch axes; the rules
+only use ``matmul`` (which broadcasts leading axes) and the last two axes.
+Every rule is written with dualrev.numpy ops, so second derivatives work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ...core import Primitive, dtype_of, shape_of
+from . import reductions
+from .base import Sample, ndim_of, register
+from .overrides import numpy_function
+from .products import matmul_p
+from .shape import expand_dims, expand_rank, mT, reshape, unbroadcast
+
+
+def eye_like(x: Any, n: int | None = None) -> np.ndarray:
+    """The identity matrix of ``x``'s last axis (or of size ``n``), in its float dtype."""
+    n = shape_of(x)[-1] if n is None else n
+    return np.eye(n, dtype=np.result_type(dtype_of(x), np.float16))
+
+
+def as_matrix_scalars(v: Any) -> Any:
+    """``v[..., None, None]``: a stack of scalars that broadcasts against matrices."""
+    return expand_dims(v, (-2, -1))
+
+
+def _well_conditioned(rng, shape):
+    return rng.standard_normal(shape) + 3.0 * np.eye(shape[-1])
+
+
+def _square_samples(*shapes: tuple, sign: float = 1.0) -> Callable:
+    return lambda rng: [Sample((sign * _well_conditioned(rng, s),)) for s in shapes]
+
+
+# ------------------------------------------------------------------- inv
+# A A⁻¹ = I  ⇒  d(A⁻¹) = −A⁻¹ Ȧ A⁻¹ (JVP);  Ā = −A⁻ᵀ Ȳ A⁻ᵀ (VJP).
+
+inv_p = register(
+    np.linalg.inv,
+    "inv",
+    jvp=(lambda t, ans, a: -matmul_p(ans, matmul_p(t, ans)),),
+    vjp=(lambda g, ans, a: -matmul_p(mT(ans), matmul_p(g, mT(ans))),),
+    samples=_square_samples((3, 3), (2, 2, 2)),
+)
+
+
+@numpy_function(np.linalg.inv)
+def inv(a: Any) -> Any:
+    return inv_p(a)
+
+
+# ----------------------------------------------------------------- solve
+# X = A⁻¹ B  ⇒  Ẋ = A⁻¹ (Ḃ − Ȧ X)  (JVP);
+# B̄ = A⁻ᵀ X̄,  Ā = −B̄ Xᵀ          (VJP).
+# The primitive takes B as a (stack of) matrices; solve() lifts a vector b.
+
+
+def _solve_impl(a, b):
+    return np.linalg.solve(a, b)
+
+
+solve_p: Primitive = register(
+    _solve_impl,
+    "solve",
+    jvp=(
+        lambda t, ans, a, b: -solve_p(a, matmul_p(expand_rank(t, a, ans), ans)),
+        lambda t, ans, a, b: solve_p(a, expand_rank(t, b, ans)),
+    ),
+    vjp=(
+        lambda g, ans, a, b: unbroadcast(-matmul_p(solve_p(mT(a), g), mT(ans)), a, ans),
+        lambda g, ans, a, b: unbroadcast(solve_p(mT(a), g), b, ans),
+    ),
+    samples=lambda rng: [
+        Sample((_well_conditioned(rng, (3, 3)), rng.standard_normal((3, 2)))),
+        Sample((_well_conditioned(rng, (3, 3)), rng.standard_normal((2, 3, 1)))),
+    ],
+)
+
+
+@numpy_function(np.linalg.solve)
+def solve(a: Any, b: Any) -> Any:
+    """``np.linalg.solve``: ``b`` is a vector when it is 1-D, else a (stack of) matrices."""
+    if ndim_of(b) == 1:
+        x = solve_p(a, reshape(b, (shape_of(b)[0], 1)))
+        return reshape(x, tuple(shape_of(x))[:-1])
+    return solve_p(a, b)
+
+
+# ------------------------------------------------------------ det, slogdet
+# Jacobi's formula: d det A = det A · tr(A⁻¹ Ȧ) = det A · ⟨A⁻ᵀ, Ȧ⟩, so
+# Ā = Ȳ det A · A⁻ᵀ. For log|det A| the factor det A drops out. Both need A
+# invertible (at a singular A the formula's A⁻¹ does not exist).
+
+
+def _inv_transpose(a):
+    return mT(inv_p(a))
+
+
+det_p = register(
+    np.linalg.det,
+    "det",
+    jvp=(lambda t, ans, a: ans * reductions.sum(t * _inv_transpose(a), axis=(-2, -1)),),
+    vjp=(lambda g, ans, a: as_matrix_scalars(g * ans) * _inv_transpose(a),),
+    samples=_square_samples((3, 3), (2, 2, 2)),
+)
+
+
+def _slogdet_impl(a):
+    sign, logabsdet = np.linalg.slogdet(a)
+    return sign, logabsdet
+
+
+def _slogdet_jvp(t, ans, a):
+    sign_tangent = np.zeros(tuple(shape_of(t))[:-2], dtype=dtype_of(ans[0]))  # sign is piecewise constant
+    return sign_tangent, reductions.sum(t * _inv_transpose(a), axis=(-2, -1))
+
+
+def _slogdet_samples(rng):
+    return _square_samples((3, 3))(rng) + _square_samples((2, 3, 3), sign=-1.0)(rng)
+
+
+slogdet_p = register(
+    _slogdet_impl,
+    "slogdet",
+    multiple_results=True,
+    jvp=(_slogdet_jvp,),
+    vjp=(lambda cts, ans, a: as_matrix_scalars(cts[1]) * _inv_transpose(a),),
+    samples=_slogdet_samples,
+)
+_SlogdetResult = type(np.linalg.slogdet(np.eye(1)))
+
+
+@numpy_function(np.linalg.det)
+def det(a: Any) -> Any:
+    return det_p(a)
+
+
+@numpy_function(np.linalg.slogdet)
+def slogdet(a: Any) -> Any:
+    """``(sign, logabsdet)``; the sign is piecewise constant (derivative 0)."""
+    return _SlogdetResult(*slogdet_p(a))
+
+
+# ------------------------------------------------------------------- pinv
+# Golub & Pereyra (1973), for A of constant rank:
+#   d(A⁺) = −A⁺ Ȧ A⁺ + A⁺A⁺ᵀ Ȧᵀ (I − A A⁺) + (I − A⁺A) Ȧᵀ A⁺ᵀ A⁺
+#   Ā = −A⁺ᵀ Ȳ A⁺ᵀ + (I − A A⁺) Ȳᵀ A⁺ A⁺ᵀ + A⁺ᵀ A⁺ Ȳᵀ (I − A⁺ A)
+
+
+def _pinv_projectors(a, ans):
+    """(I − A A⁺, I − A⁺ A): the projectors onto the complements of A's ranges."""
+    left = eye_like(a, shape_of(a)[-2]) - matmul_p(a, ans)
+    right = eye_like(a, shape_of(a)[-1]) - matmul_p(ans, a)
+    return left, right
+
+
+def _pinv_jvp(t, ans, a, **kw):
+    ta = mT(t)
+    left, right = _pinv_projectors(a, ans)
+    return (
+        -matmul_p(ans, matmul_p(t, ans))
+        + matmul_p(matmul_p(ans, mT(ans)), matmul_p(ta, left))
+        + matmul_p(right, matmul_p(ta, matmul_p(mT(ans), ans)))
+    )
+
+
+def _pinv_vjp(g, ans, a, **kw):
+    gt = mT(g)
+    left, right = _pinv_projectors(a, ans)
+    return (
+        -matmul_p(mT(ans), matmul_p(g, mT(ans)))
+        + matmul_p(left, matmul_p(gt, matmul_p(ans, mT(ans))))
+        + matmul_p(matmul_p(mT(ans), ans), matmul_p(gt, right))
+    )
+
+
+pinv_p = register(
+    lambda a, *, rcond: np.linalg.pinv(a, rcond=rcond),
+    "pinv",
+    jvp=(_pinv_jvp,),
+    vjp=(_pinv_vjp,),
+    samples=lambda rng: [
+        Sample((rng.standard_normal((3, 2)),), {"rcond": 1e-15}),
+        Sample((rng.standard_normal((2, 2, 3)),), {"rcond": 1e-15}),
+    ],
+)
+
+
+@numpy_function(np.linalg.pinv)
+def pinv(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: Any = None) -> Any:
+    if rtol is not None:
+        rcond = rtol
+    return pinv_p(a, rcond=1e-15 if rcond is None else float(rcond))
+
+
+__all__ = ["inv", "solve", "det", "slogdet", "pinv"]

@@ -1,0 +1,113 @@
+"""The two NumPy protocols of traced values: ``__array_ufunc__`` (ufuncs and
+their ``reduce``/``accumulate`` methods) and ``__array_function__`` (every
+other NumPy function). Both look the call up in the override tables that the
+families fill where they declare their functions; what is not there either
+only inspects the value (computed on the plain value) or raises."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ...core import concrete
+from . import cumulative, reductions
+from .overrides import FUNCTIONS, UFUNCS
+
+# Ufuncs whose result carries no derivative: computed on the plain values.
+NONDIFF_UFUNCS = {
+    np.greater, np.greater_equal, np.less, np.less_equal, np.equal, np.not_equal,
+    np.logical_and, np.logical_or, np.logical_not, np.logical_xor,
+    np.isfinite, np.isinf, np.isnan, np.signbit, np.floor_divide,
+    np.heaviside, np.bitwise_and, np.bitwise_or, np.invert,
+}  # fmt: skip
+UFUNC_REDUCE: dict[np.ufunc, Callable] = {
+    np.add: reductions.sum,
+    np.multiply: reductions.prod,
+    np.maximum: reductions.max,
+    np.minimum: reductions.min,
+}
+UFUNC_ACCUMULATE: dict[np.ufunc, Callable] = {
+    np.add: cumulative.cumsum,
+    np.multiply: cumulative.cumprod,
+}
+# NumPy functions that only inspect a value: they run on the plain value.
+INSPECTION_FUNCTIONS = {
+    np.shape, np.ndim, np.size, np.result_type, np.iscomplexobj, np.isrealobj,
+    np.allclose, np.isclose, np.array_equal, np.array_equiv, np.argmax, np.argmin,
+    np.argsort, np.nonzero, np.count_nonzero, np.isfinite, np.isnan, np.isinf,
+    np.any, np.all, np.sort_complex, np.searchsorted, np.argwhere, np.flatnonzero,
+    np.zeros_like, np.ones_like, np.empty_like, np.full_like, np.can_cast,
+    np.min_scalar_type, np.testing.assert_allclose, np.array_repr, np.array_str,
+    np.argpartition, np.isreal, np.iscomplex, np.isscalar, np.may_share_memory,
+    np.shares_memory, np.linalg.matrix_rank, np.linalg.cond, np.digitize, np.histogram,
+    np.bincount, np.unique, np.array2string, np.isneginf, np.isposinf,
+}  # fmt: skip
+
+
+def _qualified_name(func: Callable) -> str:
+    """``np.linalg.eig``, ``np.fft.fft``, ``np.convolve``: the name the user typed."""
+    parts = (getattr(func, "__module__", None) or "numpy").split(".")
+    public = [p for p in parts[1:] if not p.startswith("_")] if parts[0] == "numpy" else parts
+    if parts[0] == "numpy":
+        return ".".join(["np"] + public[:1] + [func.__name__])
+    return ".".join(public + [func.__name__])
+
+
+def _concrete_tree(x: Any) -> Any:
+    if isinstance(x, (list, tuple)):
+        return type(x)(_concrete_tree(v) for v in x)
+    if isinstance(x, dict):
+        return {k: _concrete_tree(v) for k, v in x.items()}
+    return concrete(x)
+
+
+
+def array_ufunc(self: Any, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+    if kwargs.get("out") is not None:
+        raise TypeError(
+            f"dualrev: np.{ufunc.__name__}(..., out=...) would write into an array in place and "
+            f"drop the derivative; use the returned value instead"
+        )
+    kwargs.pop("out", None)
+    if ufunc in NONDIFF_UFUNCS:
+        return getattr(ufunc, method)(*[concrete(x) for x in inputs], **kwargs)
+    if method == "__call__":
+        fn = UFUNCS.get(ufunc)
+        if fn is not None:
+            if kwargs:
+                raise TypeError(f"dualrev: np.{ufunc.__name__} on traced values takes no {sorted(kwargs)}")
+            return fn(*inputs)
+    elif method == "reduce" and ufunc in UFUNC_REDUCE:
+        return UFUNC_REDUCE[ufunc](*inputs, **kwargs)
+    elif method == "accumulate" and ufunc in UFUNC_ACCUMULATE:
+        (a,) = inputs
+        return UFUNC_ACCUMULATE[ufunc](a, axis=kwargs.pop("axis", 0), **kwargs)
+    raise NotImplementedError(
+        f"dualrev: np.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
+        + " has no derivative rule in dualrev. Use the dualrev.numpy equivalent if there is one, "
+        "or make it a primitive with dr.primitive and give it rules with dr.defjvp + dr.defvjp."
+    )
+
+def array_function(self: Any, func: Callable, types: Any, args: tuple, kwargs: dict) -> Any:
+    fn = FUNCTIONS.get(func)
+    if fn is not None:
+        return fn(*args, **kwargs)
+    if func in INSPECTION_FUNCTIONS:
+        return func(*_concrete_tree(args), **_concrete_tree(kwargs))
+    raise NotImplementedError(
+        f"dualrev: {_qualified_name(func)} has no derivative rule in dualrev. Use the dualrev.numpy "
+        f"equivalent if there is one, or make it a primitive with dr.primitive and give it rules "
+        f"with dr.defjvp + dr.defvjp (see docs/extending.md)."
+    )
+
+
+__all__ = [
+    "NONDIFF_UFUNCS",
+    "UFUNC_REDUCE",
+    "UFUNC_ACCUMULATE",
+    "INSPECTION_FUNCTIONS",
+    "array_ufunc",
+    "array_function",
+]
