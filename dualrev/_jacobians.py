@@ -115,11 +115,8 @@ def tape_nbytes(tape: list[TapeEntry]) -> int:
 
 
 def _tape_of(pullback: Pullback) -> list[TapeEntry] | None:
-    """The tape a :func:`reverse_pass` pullback sweeps (the ``trace`` it closes over)."""
-    code = getattr(pullback, "__code__", None)
-    cells = dict(zip(getattr(code, "co_freevars", ()), getattr(pullback, "__closure__", None) or ()))
-    trace = cells["trace"].cell_contents if "trace" in cells else None
-    tape = getattr(trace, "tape", None)
+    """The tape a :func:`reverse_pass` pullback sweeps (its ``tape`` attribute)."""
+    tape = getattr(pullback, "tape", None)
     return tape if isinstance(tape, list) else None
 
 

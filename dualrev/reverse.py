@@ -193,6 +193,7 @@ def reverse_pass(
             for s, p in zip(rec.in_slots, primals)
         ]
 
+    pullback.tape = trace.tape  # type: ignore[attr-defined]  # read by the cost ledger before a sweep
     return rec.out_primals, rec.out_tree, pullback, rec.aux
 
 

@@ -26,8 +26,8 @@ def test_unknown_mode_and_order():
         dr.jacobian(lambda x: x, mode=None)
     with pytest.raises(ValueError, match="unknown order"):
         dr.jacobian(lambda x: x, mode="explicit", order="sideways")
-    with pytest.raises(ValueError, match="mode='explicit'"):
-        dr.jacobian(lambda x: x, mode="reverse", return_cost=True)
+    with pytest.raises(TypeError, match="return_cost must be True or False"):
+        dr.jacobian(lambda x: x, mode="reverse", return_cost="yes")
 
 
 @pytest.mark.parametrize("mode", ["forward", "reverse"])

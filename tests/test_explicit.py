@@ -1,7 +1,7 @@
 """The explicit-Jacobian mode: local Jacobians from JVP rules, accumulated in
 forward, reverse and optimal order, with exact multiply-add counts.
 
-The counts follow the cost model of ``dualrev/explicit.py``: an (a×b)·(b×c)
+The counts follow the dense cost model of ``dualrev/explicit/`` (``structure="dense"``): an (a×b)·(b×c)
 product costs a·b·c, sums are free (accumulate-into), products with an
 identity seed are free (the first matrix on a path from an input, or into an
 output, is the local Jacobian itself).
@@ -20,8 +20,10 @@ ORDERS = ("forward", "reverse", "optimal")
 TIGHT = dict(rtol=1e-10, atol=1e-12)
 
 
-def explicit_jac(f, *args, order="optimal", argnums=0):
-    return dr.jacobian(f, argnums=argnums, mode="explicit", order=order, return_cost=True)(*args)
+def explicit_jac(f, *args, order="optimal", argnums=0, structure="dense"):
+    """The counts of this file are those of dense local Jacobians (the seed's
+    model); tests/test_explicit_structured.py has the structured ones."""
+    return dr.jacobian(f, argnums=argnums, mode="explicit", order=order, structure=structure, return_cost=True)(*args)
 
 
 def assert_tree_close(got, want, **tol):
@@ -295,20 +297,20 @@ def test_memory_guard_with_small_budget(rng):
     f, x = dense_chain(2, 8, rng)
     with explicit.memory_budget(1000):
         with pytest.raises(explicit.ExplicitMemoryError, match=r"mode='forward' or mode='reverse'") as info:
-            dr.jacobian(f, mode="explicit")(x)
+            dr.jacobian(f, mode="explicit", structure="dense")(x)
     assert isinstance(info.value, MemoryError)
     assert "bytes" in str(info.value) and "8×8" in str(info.value)
     assert explicit.MEMORY_BUDGET_BYTES == 1 << 30  # restored
     # 5 matrices of ≤ 8×8 float64: 4·512 + 64 = 2112 bytes fit in a 4 KiB budget.
     with explicit.memory_budget(4096):
-        dr.jacobian(f, mode="explicit")(x)
+        dr.jacobian(f, mode="explicit", structure="dense")(x)
 
 
 def test_memory_guard_default_budget_refuses_before_allocating():
     # sin on 20 000 numbers: a 20 000² float64 diagonal matrix = 3.2 GB > 1 GiB.
     x = np.linspace(0.0, 1.0, 20_000)
     with pytest.raises(dr.ExplicitMemoryError, match="20000×20000"):
-        dr.grad(lambda x: dnp.sum(dnp.sin(x)), mode="explicit")(x)
+        dr.grad(lambda x: dnp.sum(dnp.sin(x)), mode="explicit", structure="dense")(x)
     with explicit.memory_budget(None):
         assert explicit.MEMORY_BUDGET_BYTES is None
     with pytest.raises(ValueError):
@@ -457,10 +459,10 @@ def test_explicit_inside_other_transformations(rng):
 def test_cost_object_is_readable(rng):
     f, x = dense_chain(2, 4, rng)
     _, cost = explicit_jac(f, x, order="optimal")
-    assert isinstance(cost, dr.ExplicitCost)
-    text = repr(cost)
+    assert isinstance(cost.explicit, dr.ExplicitCost)
+    text = repr(cost.explicit)
     assert text.startswith("ExplicitCost(") and "multiply_adds=64" in text and "optimal" in cost.plan
     _, cost = explicit_jac(f, x, order="forward")
     assert cost.plan.startswith("forward (foldl)")
-    with pytest.raises(ValueError, match="return_cost"):
-        dr.jacobian(f, mode="reverse", return_cost=True)
+    with pytest.raises(TypeError, match="return_cost"):  # every mode has a ledger now; bad values are refused
+        dr.jacobian(f, mode="reverse", return_cost="yes")

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .structures import DENSE, IDENTITY, Diagonal, Operator, Sparse, add, product, symbolic
+from .algebra import add, product
+from .structures import DENSE, IDENTITY, Diagonal, Operator, Sparse, symbolic
 
 
 class Graph:
@@ -58,7 +59,8 @@ class Graph:
     def signature(self) -> tuple:
         """What a plan depends on: the edges, their label kinds and sizes."""
         return tuple(
-            (v, self.sizes[v], tuple((u, _kind(m)) for u, m in sorted(ps.items()))) for v, ps in sorted(self.preds.items())
+            (v, self.sizes[v], tuple((u, _kind(m)) for u, m in sorted(ps.items())))
+            for v, ps in sorted(self.preds.items())
         )
 
 

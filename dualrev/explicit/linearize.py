@@ -7,17 +7,25 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import math
-
 import numpy as np
 
 from .. import numpy as dnp
-from ..core import Primitive, Tracer, concrete, float_dtype, shape_of, size_of
+from ..core import Primitive, Tracer, float_dtype, size_of
 from ..tape import RecordingTrace, TapeEntry, new_record, record
 from .budget import ExplicitCost, check_budget
 from .graph import Graph, eliminate
-from .plans import Plan, candidate_plans, fold_plan
-from .structures import IDENTITY, Diagonal, Operator, Sparse, to_dense
+from .local import (
+    apply_rule,
+    as_matrix,
+    fast_itemsize,
+    fast_size,
+    identity_basis,
+    operator_jacobian,
+    structured_bytes,
+    structured_jacobian,
+)
+from .plans import Plan, plans_for
+from .structures import IDENTITY, to_dense
 
 #: What ``structure=`` accepts.
 STRUCTURE_MODES = ("structured", "dense")  # the same as dualrev._arguments.STRUCTURE_MODES
@@ -47,129 +55,6 @@ class LinearizeTrace(RecordingTrace):
         if parents:
             self.tape.append(new_record(TapeEntry, (prim, tuple(parents), tuple(primals), kwargs, ans, out)))
         return nodes
-
-
-# --------------------------------------------------------------------------
-# Local Jacobians from JVP rules
-# --------------------------------------------------------------------------
-
-
-def _identity_basis(x: Any) -> np.ndarray:
-    """The tangent ``(x.size,) + x.shape`` whose k-th row is the k-th unit vector."""
-    n = size_of(x)
-    return np.eye(n, dtype=float_dtype(x)).reshape((n,) + tuple(shape_of(x)))
-
-
-def _apply_rule(entry: TapeEntry, argnum: int, rule: Callable, basis: Any) -> Any:
-    """The JVP rule of ``argnum`` on the whole basis (one call), or row by row
-    for rules registered with ``batched=False``."""
-    prim, ans, primals, kwargs = entry.prim, entry.ans, entry.primals, entry.kwargs
-    if prim.jvp_batched:
-        return rule(basis, ans, *primals, **kwargs)
-    rows = [rule(basis[k], ans, *primals, **kwargs) for k in range(basis.shape[0])]
-    if not prim.multiple_results:
-        return dnp.stack(rows)
-    stacked: list = []
-    for j, parts in enumerate(zip(*rows)):
-        if all(p is None for p in parts):
-            stacked.append(None)
-        else:
-            zero = np.zeros(shape_of(ans[j]), dtype=float_dtype(ans[j]))
-            stacked.append(dnp.stack([p if p is not None else zero for p in parts]))
-    return tuple(stacked)
-
-
-def _as_matrix(tangent: Any, n_in: int, out: Any) -> Any:
-    """A batched output tangent ``(n_in,) + out.shape`` as ∂out/∂in: ``(out.size, n_in)``."""
-    full = (n_in,) + tuple(shape_of(out))
-    if tuple(shape_of(tangent)) != full:  # a rule may return a broadcastable tangent
-        tangent = dnp.broadcast_to(tangent, full)
-    return dnp.transpose(dnp.reshape(tangent, (n_in, size_of(out))))
-
-
-def _ones_probe(x: Any) -> np.ndarray:
-    return np.ones(shape_of(x), dtype=float_dtype(x))
-
-
-def _index_probe(shape: tuple) -> np.ndarray:
-    """1, 2, …, n in ``shape``: a linear 0-1 op moves these to where their entries go."""
-    return (np.arange(math.prod(shape), dtype=np.float64) + 1).reshape(shape)
-
-
-def _moved_indices(moved: Any, shape: tuple) -> np.ndarray:
-    """The probe after a linear 0-1 op, as source indices (−1 where nothing arrived)."""
-    moved = np.asarray(concrete(moved), dtype=np.float64)
-    if moved.shape != tuple(shape):
-        moved = np.broadcast_to(moved, shape)
-    return moved.ravel().astype(np.int64) - 1
-
-
-def structured_jacobian(entry: TapeEntry, argnum: int, rule: Callable) -> Any:
-    """∂ans/∂args[argnum] in the form its primitive declares (see ``Primitive.structure``),
-    computed by the primitive's own rules; ``None`` when the rule says "no dependence"."""
-    prim, ans, x = entry.prim, entry.ans, entry.primals[argnum]
-    m, n = size_of(ans), size_of(x)
-    kind = prim.structure
-    if kind == "diagonal":  # one JVP of a ones tangent: the (broadcast) diagonal
-        t = rule(_ones_probe(x), ans, *entry.primals, **entry.kwargs)
-        if t is None:
-            return None
-        if tuple(shape_of(t)) != tuple(shape_of(ans)):
-            t = dnp.broadcast_to(t, shape_of(ans))
-        vals = dnp.reshape(t, (m,))
-        if tuple(shape_of(x)) == tuple(shape_of(ans)):
-            return Diagonal(vals, m)
-        cols = np.broadcast_to(np.arange(n).reshape(shape_of(x)), shape_of(ans)).ravel()
-        return Sparse(np.arange(m), cols, vals, (m, n))
-    if kind == "gather":  # the JVP (the op itself) carries each input index to its outputs
-        moved = rule(_index_probe(tuple(shape_of(x))), ans, *entry.primals, **entry.kwargs)
-        if moved is None:
-            return None
-        src = _moved_indices(moved, tuple(shape_of(ans)))
-        rows = np.flatnonzero(src >= 0)
-        return Sparse(rows, src[rows], None, (m, n))
-    # segment: the transpose (the VJP rule, a gather) says which output each input joins
-    moved = prim.vjp_rule(argnum)(_index_probe(tuple(shape_of(ans))), ans, *entry.primals, **entry.kwargs)
-    dst = _moved_indices(moved, tuple(shape_of(x)))
-    cols = np.flatnonzero(dst >= 0)
-    return Sparse(dst[cols], cols, None, (m, n))
-
-
-def operator_jacobian(entry: TapeEntry, argnum: int, rule: Callable) -> Operator:
-    """A dense-kind local Jacobian kept matrix-free: its JVP rule applies it to
-    a block of columns, its VJP rule (if the primitive has one) to rows."""
-    prim, ans, x = entry.prim, entry.ans, entry.primals[argnum]
-    in_shape, out_shape = tuple(shape_of(x)), tuple(shape_of(ans))
-
-    def jvp(block: Any) -> Any:
-        out = _apply_rule(entry, argnum, rule, block)
-        full = (shape_of(block)[0],) + out_shape
-        return out if tuple(shape_of(out)) == full else dnp.broadcast_to(out, full)
-
-    try:
-        vjp_rule = prim.vjp_rule(argnum)
-    except NotImplementedError:
-        vjp_rule = None
-
-    def vjp(block: Any) -> Any:
-        if prim.vjp_batched:
-            return vjp_rule(block, ans, *entry.primals, **entry.kwargs)
-        return dnp.stack([vjp_rule(block[k], ans, *entry.primals, **entry.kwargs) for k in range(shape_of(block)[0])])
-
-    has_vjp = vjp_rule is not None
-    return Operator(jvp, vjp if has_vjp else None, size_of(ans), size_of(x), in_shape, out_shape, has_vjp)
-
-
-def _structured_bytes(prim: Primitive, x: Any, answers: tuple, itemsize: int) -> int:
-    """What the local Jacobian of one argument will take, stored as declared."""
-    m, n = sum(size_of(a) for a in answers), size_of(x)
-    if prim.structure == "diagonal" and not prim.multiple_results:
-        return m * itemsize + (0 if m == n else 16 * m)
-    if prim.structure in ("gather", "segment") and not prim.multiple_results:
-        return 16 * max(m, n)
-    if not prim.multiple_results:  # matrix-free; formed only where it pays, along its narrow side
-        return m * n * itemsize if min(m, n) > 1 else (m + n) * itemsize
-    return m * n * itemsize
 
 
 def _outputs_of(entry: TapeEntry) -> tuple[tuple, tuple]:
@@ -205,6 +90,7 @@ def _edges_to_linearise(
     from_inputs, to_outputs = _relevant(tape, in_slots, {s for s in out_slots if s is not None})
     work = []
     nbytes, n_matrices, largest = 0, 0, (0, 0)
+    dense = structure == "dense"
     for entry in tape:
         outs, answers = _outputs_of(entry)
         if not any(s in to_outputs for s in outs):
@@ -212,19 +98,18 @@ def _edges_to_linearise(
         edges = [(argnum, rule, s) for argnum, rule, s in entry.parents if s in from_inputs]
         if not edges:
             continue
+        out_size = 0
         for s, a in zip(outs, answers):
-            sizes[s] = size_of(a)
-        out_size = sum(size_of(a) for a in answers)
-        itemsize = float_dtype(answers[0]).itemsize
+            out_size += (size := fast_size(a))
+            sizes[s] = size
+        itemsize = fast_itemsize(answers[0])
         for argnum, _, _ in edges:
             x = entry.primals[argnum]
-            n_in = size_of(x)
-            if structure == "dense":
-                nbytes += out_size * n_in * itemsize
-            else:
-                nbytes += _structured_bytes(entry.prim, x, answers, itemsize)
+            n_in = fast_size(x)
+            nbytes += out_size * n_in * itemsize if dense else structured_bytes(entry.prim, x, answers, itemsize)
             n_matrices += 1
-            largest = max(largest, (out_size, n_in), key=lambda ab: ab[0] * ab[1])
+            if out_size * n_in > largest[0] * largest[1]:
+                largest = (out_size, n_in)
         work.append((entry, edges))
     check_budget(nbytes, n_matrices, largest, who)
     return work, to_outputs
@@ -258,7 +143,7 @@ def _build_graph(
                 dense_entries += n_in * size_of(answers[0])
                 graph.add_edge(s, outs[0], label)
                 continue
-            tangents = _apply_rule(entry, argnum, rule, _identity_basis(entry.primals[argnum]))
+            tangents = apply_rule(entry, argnum, rule, identity_basis(entry.primals[argnum]))
             if tangents is None:  # the rule says: no dependence
                 continue
             if not entry.prim.multiple_results:
@@ -269,7 +154,7 @@ def _build_graph(
                 dense_entries += n_in * size_of(a)
                 if tangent is None or out_s not in to_outputs or size_of(a) == 0:
                     continue
-                graph.add_edge(s, out_s, _as_matrix(tangent, n_in, a))
+                graph.add_edge(s, out_s, as_matrix(tangent, n_in, a))
     return graph, local_jacobians, entries, dense_entries
 
 
@@ -325,38 +210,24 @@ def _check_user_order(order: Any, intermediates: list[int], who: str) -> list[in
 
 def _plans_for(graph: Graph, in_slots: list[int], intermediates: list[int], order: Any, who: str) -> dict[str, Plan]:
     """The plan(s) to consider: all candidates for "optimal", else the one asked for."""
-    if order == "optimal":
-        return candidate_plans(graph, in_slots, intermediates)
-    if isinstance(order, str):
-        text = f"{order} ({'foldl' if order == 'forward' else 'foldr'}): eliminate the {len(intermediates)} " + (
-            "intermediate vertices in execution order, J_v = Σ J_local·J_parent"
-            if order == "forward"
-            else "intermediate vertices in reverse execution order, A_v = Σ A_child·J_local"
-        )
-        return {order: Plan(fold_plan(order, intermediates), -1, text)}
-    user = _check_user_order(order, intermediates, who)
-    return {"user": Plan(user, -1, f"the user's elimination order of {len(user)} intermediate vertices")}
+    if not isinstance(order, str):
+        order = _check_user_order(order, intermediates, who)
+    return plans_for(graph, in_slots, intermediates, order)
 
 
 def _run_plan(graph: Graph, plans: dict[str, Plan], intermediates: list[int], order: Any) -> tuple[int, str, str]:
     """Eliminate in the cheapest plan. Returns the multiply-adds performed, the
     plan's name and its description."""
     name = min(plans, key=lambda k: plans[k].cost) if order == "optimal" else next(iter(plans))
-    elimination, predicted, text = plans[name]
+    elimination, predicted, text, _ = plans[name]
     multiply_adds = sum(eliminate(graph, v) for v in elimination)
-    assert predicted < 0 or multiply_adds == predicted, (multiply_adds, predicted)
+    assert multiply_adds == predicted, (multiply_adds, predicted)
     if not intermediates:
         text = "no intermediate vertices: the Jacobian is the local Jacobians themselves"
     if order == "optimal":
         others = ", ".join(f"{k} {p.cost:,}" for k, p in plans.items())
         return multiply_adds, name, f"optimal → {name}: {text} [{multiply_adds:,} multiply-adds; candidates: {others}]"
     return multiply_adds, name, f"{text} [{multiply_adds:,} multiply-adds]"
-
-
-def _dense_cost(graph: Graph, order: list[int]) -> int:
-    """The multiply-adds of ``order`` had every local Jacobian been dense."""
-    sim = graph.symbolic(dense=True)
-    return sum(eliminate(sim, v) for v in order)
 
 
 def _read_jacobian(graph: Graph, rec: Any, leaves: list, dependent_of: dict[int, int]) -> list:
@@ -393,9 +264,11 @@ def explicit_jacobian(
     leaf (C order); ``cost`` is an :class:`ExplicitCost`.
     """
     if isinstance(order, str) and order not in ("forward", "reverse", "optimal"):
-        raise ValueError(f"{who}: unknown order {order!r}; choose 'forward', 'reverse', 'optimal' or a list of vertices")
+        choices = "'forward', 'reverse', 'optimal' or a list of vertices"
+        raise ValueError(f"{who}: unknown order {order!r}; choose {choices}")
     if structure not in STRUCTURE_MODES:
-        raise ValueError(f"{who}: unknown structure {structure!r}; choose one of {', '.join(map(repr, STRUCTURE_MODES))}")
+        choices = ", ".join(map(repr, STRUCTURE_MODES))
+        raise ValueError(f"{who}: unknown structure {structure!r}; choose one of {choices}")
     trace = LinearizeTrace()
     rec = record(fun, leaves, has_aux, who, trace)
     sizes: dict[int, int] = {s: size_of(v) for s, v in zip(rec.in_slots, leaves)}
@@ -406,9 +279,8 @@ def explicit_jacobian(
     dependent_of = _add_dependents(graph, rec.in_slots, rec.out_slots, trace.n_slots)
     intermediates = _prune(graph, rec.in_slots, set(dependent_of.values()))
     plans = _plans_for(graph, rec.in_slots, intermediates, order, who)
-    chosen_order = plans[min(plans, key=lambda k: plans[k].cost) if order == "optimal" else next(iter(plans))].order
-    dense_multiply_adds = _dense_cost(graph, chosen_order)
     multiply_adds, chosen, plan = _run_plan(graph, plans, intermediates, order)
+    dense_multiply_adds = plans[chosen].dense_cost
     candidates = {k: p.cost for k, p in plans.items()} if order == "optimal" else {chosen: multiply_adds}
     gaps = {}
     if "exact" in candidates and candidates["exact"] > 0:

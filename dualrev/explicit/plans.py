@@ -43,12 +43,18 @@ class Plan(NamedTuple):
     order: list[int]  # the elimination order
     cost: int  # its multiply-adds on the structured cost model
     text: str  # how it reads
+    dense_cost: int  # its multiply-adds had every local Jacobian been dense
 
 
-def simulate(graph: Graph, order: list[int]) -> int:
-    """The multiply-adds of eliminating ``order`` (on a symbolic copy)."""
-    sim = graph.symbolic()
+def simulate(graph: Graph, order: list[int], dense: bool = False) -> int:
+    """The multiply-adds of eliminating ``order`` (on a symbolic copy; with
+    ``dense=True`` as if every local Jacobian were a dense matrix)."""
+    sim = graph.symbolic(dense=dense)
     return sum(eliminate(sim, v) for v in order)
+
+
+def _plan(graph: Graph, order: list[int], text: str) -> Plan:
+    return Plan(order, simulate(graph, order), text, simulate(graph, order, dense=True))
 
 
 def markowitz_order(graph: Graph, intermediates: list[int]) -> list[int]:
@@ -169,12 +175,28 @@ def fold_plan(order_name: str, intermediates: list[int]) -> list[int]:
     return sorted(intermediates, reverse=order_name == "reverse")
 
 
-def candidate_plans(graph: Graph, inputs: list[int], intermediates: list[int]) -> dict[str, Plan]:
-    """Candidate elimination orders with their simulated multiply-adds (cached)."""
-    key = (graph.signature(), tuple(inputs))
+def plans_for(graph: Graph, inputs: list[int], intermediates: list[int], order: str | list[int]) -> dict[str, Plan]:
+    """The plans to run for ``order`` ("optimal": every candidate; a fold or a
+    user's order: that one), priced, and cached per graph signature."""
+    key = (graph.signature(), tuple(inputs), order if isinstance(order, str) else tuple(order))
     cached = _CACHE.get(key)
     if cached is not None:
         return cached
+    n = len(intermediates)
+    if order == "optimal":
+        plans = _candidates(graph, inputs, intermediates)
+    elif isinstance(order, str):
+        plans = {order: _plan(graph, fold_plan(order, intermediates), _PLAN_TEXT[order].format(n=n))}
+    else:
+        plans = {"user": _plan(graph, list(order), f"the user's elimination order of {n} intermediate vertices")}
+    if len(_CACHE) >= CACHE_MAX:
+        _CACHE.clear()
+    _CACHE[key] = plans
+    return plans
+
+
+def _candidates(graph: Graph, inputs: list[int], intermediates: list[int]) -> dict[str, Plan]:
+    """Every candidate elimination order with its simulated multiply-adds."""
     plans: dict[str, Plan] = {}
     n = len(intermediates)
     chains = _chains(graph, inputs, set(intermediates))
@@ -187,16 +209,13 @@ def candidate_plans(graph: Graph, inputs: list[int], intermediates: list[int]) -
         shown = " + ".join(texts)
         if len(shown) > 400:
             shown = f"{len(chains)} chain(s), {n} intermediate vertices"
-        plans["chain DP"] = Plan(order, simulate(graph, order), f"matrix-chain dynamic programming: {shown}")
+        plans["chain DP"] = _plan(graph, order, f"matrix-chain dynamic programming: {shown}")
     orders = {"forward": fold_plan("forward", intermediates), "reverse": fold_plan("reverse", intermediates)}
     orders["markowitz"] = markowitz_order(graph, intermediates)
     if 0 < n <= EXACT_MAX:
         orders["exact"] = exact_order(graph, intermediates)
     for name, order in orders.items():
-        plans[name] = Plan(order, simulate(graph, order), _PLAN_TEXT[name].format(n=n))
-    if len(_CACHE) >= CACHE_MAX:
-        _CACHE.clear()
-    _CACHE[key] = plans
+        plans[name] = _plan(graph, order, _PLAN_TEXT[name].format(n=n))
     return plans
 
 

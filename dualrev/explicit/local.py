@@ -1,0 +1,150 @@
+"""Local Jacobians from the primitives' own rules, in the form each declares.
+
+* dense (``structure="dense"``, or a multiple-result primitive): the JVP rule
+  on the identity basis of the argument, one batched call;
+* structured (the default): a diagonal from one JVP of a ones tangent, a 0-1
+  gather from the JVP (the op itself) of an index probe, a 0-1 segment sum
+  from the VJP (its transpose, a gather) of one, and for a dense-kind
+  primitive a matrix-free :class:`~.structures.Operator` over its rules.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .. import numpy as dnp
+from ..core import Primitive, concrete, float_dtype, shape_of, size_of
+from ..tape import TapeEntry
+from .structures import Diagonal, Operator, Sparse
+
+
+def identity_basis(x: Any) -> np.ndarray:
+    """The tangent ``(x.size,) + x.shape`` whose k-th row is the k-th unit vector."""
+    n = size_of(x)
+    return np.eye(n, dtype=float_dtype(x)).reshape((n,) + tuple(shape_of(x)))
+
+
+def apply_rule(entry: TapeEntry, argnum: int, rule: Callable, basis: Any) -> Any:
+    """The JVP rule of ``argnum`` on the whole basis (one call), or row by row
+    for rules registered with ``batched=False``."""
+    prim, ans, primals, kwargs = entry.prim, entry.ans, entry.primals, entry.kwargs
+    if prim.jvp_batched:
+        return rule(basis, ans, *primals, **kwargs)
+    rows = [rule(basis[k], ans, *primals, **kwargs) for k in range(basis.shape[0])]
+    if not prim.multiple_results:
+        return dnp.stack(rows)
+    stacked: list = []
+    for j, parts in enumerate(zip(*rows)):
+        if all(p is None for p in parts):
+            stacked.append(None)
+        else:
+            zero = np.zeros(shape_of(ans[j]), dtype=float_dtype(ans[j]))
+            stacked.append(dnp.stack([p if p is not None else zero for p in parts]))
+    return tuple(stacked)
+
+
+def as_matrix(tangent: Any, n_in: int, out: Any) -> Any:
+    """A batched output tangent ``(n_in,) + out.shape`` as ∂out/∂in: ``(out.size, n_in)``."""
+    full = (n_in,) + tuple(shape_of(out))
+    if tuple(shape_of(tangent)) != full:  # a rule may return a broadcastable tangent
+        tangent = dnp.broadcast_to(tangent, full)
+    return dnp.transpose(dnp.reshape(tangent, (n_in, size_of(out))))
+
+
+def fast_size(value: Any) -> int:
+    return value.size if type(value) is np.ndarray else size_of(value)
+
+
+def fast_itemsize(value: Any) -> int:
+    if type(value) is np.ndarray and value.dtype.kind == "f":
+        return value.dtype.itemsize
+    return float_dtype(value).itemsize
+
+
+def _ones_probe(x: Any) -> np.ndarray:
+    return np.ones(shape_of(x), dtype=float_dtype(x))
+
+
+def _index_probe(shape: tuple) -> np.ndarray:
+    """1, 2, …, n in ``shape``: a linear 0-1 op moves these to where their entries go."""
+    return (np.arange(math.prod(shape), dtype=np.float64) + 1).reshape(shape)
+
+
+def _moved_indices(moved: Any, shape: tuple) -> np.ndarray:
+    """The probe after a linear 0-1 op, as source indices (−1 where nothing arrived)."""
+    moved = np.asarray(concrete(moved), dtype=np.float64)
+    if moved.shape != tuple(shape):
+        moved = np.broadcast_to(moved, shape)
+    return moved.ravel().astype(np.int64) - 1
+
+
+def structured_jacobian(entry: TapeEntry, argnum: int, rule: Callable) -> Any:
+    """∂ans/∂args[argnum] in the form its primitive declares (see ``Primitive.structure``),
+    computed by the primitive's own rules; ``None`` when the rule says "no dependence"."""
+    prim, ans, x = entry.prim, entry.ans, entry.primals[argnum]
+    m, n = fast_size(ans), fast_size(x)
+    kind = prim.structure
+    if kind == "diagonal":  # one JVP of a ones tangent: the (broadcast) diagonal
+        t = rule(_ones_probe(x), ans, *entry.primals, **entry.kwargs)
+        if t is None:
+            return None
+        if tuple(shape_of(t)) != tuple(shape_of(ans)):
+            t = dnp.broadcast_to(t, shape_of(ans))
+        vals = t.reshape(m) if type(t) is np.ndarray else dnp.reshape(t, (m,))
+        if tuple(shape_of(x)) == tuple(shape_of(ans)):
+            return Diagonal(vals, m)
+        cols = np.broadcast_to(np.arange(n).reshape(shape_of(x)), shape_of(ans)).ravel()
+        return Sparse(np.arange(m), cols, vals, (m, n))
+    if kind == "gather":  # the JVP (the op itself) carries each input index to its outputs
+        moved = rule(_index_probe(tuple(shape_of(x))), ans, *entry.primals, **entry.kwargs)
+        if moved is None:
+            return None
+        src = _moved_indices(moved, tuple(shape_of(ans)))
+        rows = np.flatnonzero(src >= 0)
+        return Sparse(rows, src[rows], None, (m, n))
+    # segment: the transpose (the VJP rule, a gather) says which output each input joins
+    moved = prim.vjp_rule(argnum)(_index_probe(tuple(shape_of(ans))), ans, *entry.primals, **entry.kwargs)
+    dst = _moved_indices(moved, tuple(shape_of(x)))
+    cols = np.flatnonzero(dst >= 0)
+    return Sparse(dst[cols], cols, None, (m, n))
+
+
+def operator_jacobian(entry: TapeEntry, argnum: int, rule: Callable) -> Operator:
+    """A dense-kind local Jacobian kept matrix-free: its JVP rule applies it to
+    a block of columns, its VJP rule (if the primitive has one) to rows."""
+    prim, ans, x = entry.prim, entry.ans, entry.primals[argnum]
+    in_shape, out_shape = tuple(shape_of(x)), tuple(shape_of(ans))
+
+    def jvp(block: Any) -> Any:
+        out = apply_rule(entry, argnum, rule, block)
+        full = (shape_of(block)[0],) + out_shape
+        return out if tuple(shape_of(out)) == full else dnp.broadcast_to(out, full)
+
+    try:
+        vjp_rule = prim.vjp_rule(argnum)
+    except NotImplementedError:
+        vjp_rule = None
+
+    def vjp(block: Any) -> Any:
+        if prim.vjp_batched:
+            return vjp_rule(block, ans, *entry.primals, **entry.kwargs)
+        return dnp.stack([vjp_rule(block[k], ans, *entry.primals, **entry.kwargs) for k in range(shape_of(block)[0])])
+
+    has_vjp = vjp_rule is not None
+    return Operator(jvp, vjp if has_vjp else None, size_of(ans), size_of(x), in_shape, out_shape, has_vjp)
+
+
+def structured_bytes(prim: Primitive, x: Any, answers: tuple, itemsize: int) -> int:
+    """What the local Jacobian of one argument will take, stored as declared."""
+    m, n = sum(fast_size(a) for a in answers), fast_size(x)
+    if prim.structure == "diagonal" and not prim.multiple_results:
+        return m * itemsize + (0 if m == n else 16 * m)
+    if prim.structure in ("gather", "segment") and not prim.multiple_results:
+        return 16 * max(m, n)
+    if not prim.multiple_results:  # matrix-free; formed only where it pays, along its narrow side
+        return m * n * itemsize if min(m, n) > 1 else (m + n) * itemsize
+    return m * n * itemsize
