@@ -110,7 +110,7 @@ def _getitem_samples(rng):
 
 getitem_p: Primitive = register(
     _getitem_impl,
-    "getitem",
+    "getitem", structure="gather",
     linear=(
         lambda g, ans, x, *, index, in_ndim: scatter_add_p(
             g, index=index, shape=_core_shape(x, in_ndim), in_ndim=ndim_of(ans) - (ndim_of(x) - in_ndim)
@@ -120,7 +120,7 @@ getitem_p: Primitive = register(
 )
 scatter_add_p: Primitive = register(
     _scatter_add_impl,
-    "scatter_add",
+    "scatter_add", structure="segment",
     linear=(lambda g, ans, x, *, index, shape, in_ndim: getitem_p(g, index=index, in_ndim=len(shape)),),
     samples=lambda rng: [
         Sample(sample_arrays(rng, "real", (4,)), {"index": (np.array([0, 2, 2, 1]),), "shape": (3,), "in_ndim": 1}),
@@ -169,7 +169,7 @@ def _region(argnum: int, xs: tuple, axis: int) -> tuple:
 
 concatenate_p: Primitive = register(
     _concatenate_impl,
-    "concatenate",
+    "concatenate", structure="gather",
     jvp_any=lambda i, t, ans, *xs, axis: scatter_add_p(
         t, index=_region(i, xs, axis), shape=shape_of(ans), in_ndim=ndim_of(xs[i])
     ),
@@ -181,7 +181,7 @@ concatenate_p: Primitive = register(
 )
 
 
-@numpy_function(np.concatenate)
+@numpy_function(np.concatenate, sequences=True)
 def concatenate(arrays: Any, axis: Any = 0, out: Any = None, **kwargs: Any) -> Any:
     if out is not None or kwargs:
         raise TypeError("dualrev: concatenate of traced values takes no out=/dtype=/casting= arguments")
@@ -197,7 +197,7 @@ def concatenate(arrays: Any, axis: Any = 0, out: Any = None, **kwargs: Any) -> A
     return concatenate_p(*arrays, axis=ax)
 
 
-@numpy_function(np.stack)
+@numpy_function(np.stack, sequences=True)
 def stack(arrays: Any, axis: int = 0, out: Any = None) -> Any:
     arrays = list(arrays)
     if len({tuple(shape_of(a)) for a in arrays}) != 1:
@@ -216,7 +216,7 @@ def _where_impl(condition, x, y):
 
 where_p: Primitive = register(
     _where_impl,
-    "where",
+    "where", structure="diagonal",
     jvp=(
         None,
         lambda t, ans, c, x, y: where_p(c, expand_tangent(t, x, ans), 0),

@@ -46,13 +46,13 @@ def atleast_3d(*arys: Any) -> Any:
     return _one_or_tuple(out)
 
 
-@numpy_function(np.hstack)
+@numpy_function(np.hstack, sequences=True)
 def hstack(tup: Any, **kwargs: Any) -> Any:
     arrays = [atleast_1d(a) for a in tup]
     return concatenate(arrays, axis=0 if ndim_of(arrays[0]) == 1 else 1)
 
 
-@numpy_function(np.vstack, np.row_stack)
+@numpy_function(np.vstack, np.row_stack, sequences=True)
 def vstack(tup: Any, **kwargs: Any) -> Any:
     return concatenate([atleast_2d(a) for a in tup], axis=0)
 
@@ -60,12 +60,12 @@ def vstack(tup: Any, **kwargs: Any) -> Any:
 row_stack = vstack
 
 
-@numpy_function(np.dstack)
+@numpy_function(np.dstack, sequences=True)
 def dstack(tup: Any) -> Any:
     return concatenate([atleast_3d(a) for a in tup], axis=2)
 
 
-@numpy_function(np.column_stack)
+@numpy_function(np.column_stack, sequences=True)
 def column_stack(tup: Any) -> Any:
     return concatenate([reshape(a, (-1, 1)) if ndim_of(a) < 2 else a for a in tup], axis=1)
 

@@ -38,7 +38,7 @@ def matrix_power(a: Any, n: int) -> Any:
     return result
 
 
-@numpy_function(np.linalg.multi_dot)
+@numpy_function(np.linalg.multi_dot, sequences=True)
 def multi_dot(arrays: Any, *, out: Any = None) -> Any:
     arrays = list(arrays)
     result = arrays[0]

@@ -3,9 +3,9 @@
 ``@numpy_function(np.reshape)`` on ``dualrev.numpy.reshape``
 
 * gives it its plain-array fast path: when no argument is traced (positional
-  arguments, one level into lists and tuples, and keyword values) the NumPy
-  function is called with the arguments unchanged, so ``dnp.reshape`` on an
-  ndarray *is* ``np.reshape``; and
+  arguments and keyword values, one level into lists and tuples where a
+  function takes a sequence of arrays) the NumPy function is called with the
+  arguments unchanged, so ``dnp.reshape`` on an ndarray *is* ``np.reshape``; and
 * registers it in :data:`FUNCTIONS`, the table ``__array_function__`` reads,
   so that ``np.reshape(tracer, ...)`` lands on it.
 
@@ -46,39 +46,62 @@ FUNCTIONS: dict[Callable, Callable] = {}
 UFUNCS: dict[np.ufunc, Callable] = {}
 
 
-def fallback(plain: Callable) -> Callable[[F], F]:
-    """Decorator: call ``plain`` (unchanged arguments) when nothing is traced."""
+def _traced_item(values: Any) -> bool:
+    """Whether a traced value is among ``values`` or one level into a list or tuple there."""
+    for value in values:
+        if isinstance(value, Tracer):
+            return True
+        if isinstance(value, (list, tuple)):
+            for item in value:
+                if isinstance(item, Tracer):
+                    return True
+    return False
+
+
+def fallback(plain: Callable, *, sequences: bool = False) -> Callable[[F], F]:
+    """Decorator: call ``plain`` (unchanged arguments) when nothing is traced.
+
+    "Traced" looks at the positional arguments and the keyword values, and one
+    level into lists and tuples among the keyword values — and among the
+    positional arguments too when ``sequences`` is set, for the functions
+    that take a sequence of arrays (``concatenate``, ``stack``, ...). Other
+    functions skip that scan: their tuples are shapes and axes, and scanning
+    ``(2, 4)`` would be a third of what ``dnp.reshape`` adds to ``np.reshape``.
+    """
 
     def decorate(fn: F) -> F:
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            # Inlined (no helper call): this loop is all a plain call pays.
-            for arg in args:
-                if isinstance(arg, Tracer):
+        if sequences:
+
+            @functools.wraps(fn)
+            def wrapper(*args: Any, **kwargs: Any) -> Any:
+                if _traced_item(args) or (kwargs and _traced_item(kwargs.values())):
                     return fn(*args, **kwargs)
-                if isinstance(arg, (list, tuple)):
-                    for item in arg:
-                        if isinstance(item, Tracer):
-                            return fn(*args, **kwargs)
-            if kwargs:
-                for arg in kwargs.values():
+                return plain(*args, **kwargs)
+
+        else:
+
+            @functools.wraps(fn)
+            def wrapper(*args: Any, **kwargs: Any) -> Any:
+                # Inlined (no helper call): this loop is all a plain call pays.
+                for arg in args:
                     if isinstance(arg, Tracer):
                         return fn(*args, **kwargs)
-                    if isinstance(arg, (list, tuple)):
-                        for item in arg:
-                            if isinstance(item, Tracer):
-                                return fn(*args, **kwargs)
-            return plain(*args, **kwargs)
+                if kwargs:
+                    if _traced_item(kwargs.values()):
+                        return fn(*args, **kwargs)
+                    return plain(*args, **kwargs)
+                return plain(*args)
 
         return wrapper  # type: ignore[return-value]
 
     return decorate
 
 
-def numpy_function(np_fn: Callable, *aliases: Callable) -> Callable[[F], F]:
-    """Decorator: the fast path to ``np_fn``, and the ``__array_function__``
-    override of ``np_fn`` and of its ``aliases`` (``np.round``/``np.around``)."""
-    fast = fallback(np_fn)
+def numpy_function(np_fn: Callable, *aliases: Callable, sequences: bool = False) -> Callable[[F], F]:
+    """Decorator: the fast path to ``np_fn`` (see :func:`fallback`), and the
+    ``__array_function__`` override of ``np_fn`` and of its ``aliases``
+    (``np.round``/``np.around``)."""
+    fast = fallback(np_fn, sequences=sequences)
 
     def decorate(fn: F) -> F:
         wrapper = fast(fn)
