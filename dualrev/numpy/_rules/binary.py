@@ -48,6 +48,7 @@ def _binary(
     prim = register(
         ufunc,
         name,
+        structure="diagonal",
         jvp=(
             lambda t, ans, x, y: expand_rank(t, x, ans) * dx(ans, x, y),
             lambda t, ans, x, y: expand_rank(t, y, ans) * dy(ans, x, y),
@@ -112,6 +113,7 @@ def _divide_vjp_y(g, ans, x, y):
 add_p = register(
     np.add,
     "add",
+    structure="diagonal",
     jvp=(_add_jvp_x, _add_jvp_y),
     vjp=(_add_vjp_x, _add_vjp_y),
     vjp_reads=(),
@@ -120,6 +122,7 @@ add_p = register(
 subtract_p = register(
     np.subtract,
     "subtract",
+    structure="diagonal",
     jvp=(_add_jvp_x, lambda t, ans, x, y: -_add_jvp_y(t, ans, x, y)),
     vjp=(_add_vjp_x, lambda g, ans, x, y: -_add_vjp_y(g, ans, x, y)),
     vjp_reads=(),
@@ -129,6 +132,7 @@ subtract_p = register(
 multiply_p = register(
     np.multiply,
     "multiply",
+    structure="diagonal",
     jvp=(lambda t, ans, x, y: _same_rank(t, x, ans) * y, lambda t, ans, x, y: x * _same_rank(t, y, ans)),
     vjp=(_multiply_vjp_x, _multiply_vjp_y),
     vjp_reads=("args",),
@@ -138,6 +142,7 @@ multiply_p = register(
 divide_p = register(
     np.true_divide,
     "divide",
+    structure="diagonal",
     jvp=(lambda t, ans, x, y: _same_rank(t, x, ans) / y, lambda t, ans, x, y: -_same_rank(t, y, ans) * ans / y),
     vjp=(_divide_vjp_x, _divide_vjp_y),
     samples=_binary_samples("real", "nonzero"),

@@ -110,7 +110,8 @@ def _getitem_samples(rng):
 
 getitem_p: Primitive = register(
     _getitem_impl,
-    "getitem", structure="gather",
+    "getitem",
+    structure="gather",
     linear=(
         lambda g, ans, x, *, index, in_ndim: scatter_add_p(
             g, index=index, shape=_core_shape(x, in_ndim), in_ndim=ndim_of(ans) - (ndim_of(x) - in_ndim)
@@ -120,7 +121,8 @@ getitem_p: Primitive = register(
 )
 scatter_add_p: Primitive = register(
     _scatter_add_impl,
-    "scatter_add", structure="segment",
+    "scatter_add",
+    structure="segment",
     linear=(lambda g, ans, x, *, index, shape, in_ndim: getitem_p(g, index=index, in_ndim=len(shape)),),
     samples=lambda rng: [
         Sample(sample_arrays(rng, "real", (4,)), {"index": (np.array([0, 2, 2, 1]),), "shape": (3,), "in_ndim": 1}),
@@ -169,7 +171,8 @@ def _region(argnum: int, xs: tuple, axis: int) -> tuple:
 
 concatenate_p: Primitive = register(
     _concatenate_impl,
-    "concatenate", structure="gather",
+    "concatenate",
+    structure="gather",
     jvp_any=lambda i, t, ans, *xs, axis: scatter_add_p(
         t, index=_region(i, xs, axis), shape=shape_of(ans), in_ndim=ndim_of(xs[i])
     ),
@@ -216,7 +219,8 @@ def _where_impl(condition, x, y):
 
 where_p: Primitive = register(
     _where_impl,
-    "where", structure="diagonal",
+    "where",
+    structure="diagonal",
     jvp=(
         None,
         lambda t, ans, c, x, y: where_p(c, expand_tangent(t, x, ans), 0),

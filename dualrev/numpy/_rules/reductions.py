@@ -89,6 +89,7 @@ def _sum_impl(x, *, axis, keepdims):
 sum_p = register(
     _sum_impl,
     "sum",
+    structure="segment",
     linear=(lambda g, ans, x, *, axis, keepdims: expand_cotangent(g, x, axis, keepdims),),
     samples=_reduction_samples(),
 )

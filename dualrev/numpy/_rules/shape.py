@@ -40,6 +40,7 @@ def _reshape_impl(x, *, shape, in_ndim):
 reshape_p: Primitive = register(
     _reshape_impl,
     "reshape",
+    structure="gather",
     linear=(lambda g, ans, x, *, shape, in_ndim: reshape_p(g, shape=_core_shape(x, in_ndim), in_ndim=len(shape)),),
     samples=shape_samples(((2, 3), {"shape": (3, 2), "in_ndim": 2}), ((6,), {"shape": (1, 2, 3), "in_ndim": 1})),
 )
@@ -130,12 +131,14 @@ def _sum_to_impl(x, *, shape, in_ndim):
 broadcast_to_p: Primitive = register(
     _broadcast_to_impl,
     "broadcast_to",
+    structure="gather",
     linear=(lambda g, ans, x, *, shape, in_ndim: sum_to_p(g, shape=_core_shape(x, in_ndim), in_ndim=len(shape)),),
     samples=shape_samples(((3,), {"shape": (2, 3), "in_ndim": 1}), ((2, 1), {"shape": (4, 2, 3), "in_ndim": 2})),
 )
 sum_to_p: Primitive = register(
     _sum_to_impl,
     "sum_to",
+    structure="segment",
     linear=(
         lambda g, ans, x, *, shape, in_ndim: broadcast_to_p(g, shape=_core_shape(x, in_ndim), in_ndim=len(shape)),
     ),
@@ -161,6 +164,7 @@ def _transpose_impl(x, *, axes):
 transpose_p: Primitive = register(
     _transpose_impl,
     "transpose",
+    structure="gather",
     linear=(lambda g, ans, x, *, axes: transpose_p(g, axes=tuple(int(i) for i in np.argsort(axes))),),
     samples=shape_samples(((2, 3), {"axes": (1, 0)}), ((2, 3, 4), {"axes": (2, 0, 1)})),
 )

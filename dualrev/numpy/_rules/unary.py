@@ -57,6 +57,7 @@ def _unary(
     prim = register(
         impl,
         name,
+        structure="diagonal",
         jvp=(times_derivative,),
         vjp=(times_derivative,),
         vjp_reads=vjp_reads,
@@ -71,7 +72,7 @@ def _zero(t, ans, *args, **kwargs):
 
 
 def _zero_derivative(ufunc: np.ufunc, name: str, domain: str = "real") -> EntryPoint:
-    prim = register(ufunc, name, jvp=(_zero,), vjp=(_zero,), samples=_unary_samples(domain, (4,)))
+    prim = register(ufunc, name, structure="diagonal", jvp=(_zero,), vjp=(_zero,), samples=_unary_samples(domain, (4,)))
     return ufunc_entry(prim, 1, ufunc)
 
 
@@ -121,6 +122,7 @@ negative = ufunc_entry(
     register(
         _negative_impl,
         "negative",
+        structure="diagonal",
         jvp=(lambda t, ans, x: -t,),
         vjp=(lambda g, ans, x: -g,),
         vjp_reads=(),
@@ -133,6 +135,7 @@ negative = ufunc_entry(
 round_p: Primitive = register(
     lambda x, decimals=0: np.round(x, decimals=decimals),
     "round",
+    structure="diagonal",
     jvp=(_zero,),
     vjp=(_zero,),
     samples=_unary_samples("real", (4,)),
@@ -191,6 +194,7 @@ def _polygamma_impl(x, *, n):
 polygamma_p: Primitive = register(
     _polygamma_impl,
     "polygamma",
+    structure="diagonal",
     jvp=(lambda t, ans, x, *, n: t * polygamma_p(x, n=n + 1),),
     vjp=(lambda g, ans, x, *, n: g * polygamma_p(x, n=n + 1),),
     samples=lambda rng: [Sample(sample_arrays(rng, "positive", (3,)), {"n": 1})],
@@ -269,6 +273,7 @@ def _cast_impl(x, *, dtype):
 astype_p: Primitive = register(
     _cast_impl,
     "astype",
+    structure="diagonal",
     linear=(lambda g, ans, x, *, dtype: astype_p(g, dtype=dtype_of(x)),),
     samples=shape_samples(((3,), {"dtype": np.dtype(np.float64)})),
 )
