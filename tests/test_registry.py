@@ -168,7 +168,9 @@ def test_modes_agree_through_the_api(prim, sample, argnum):
 @pytest.mark.parametrize("prim,sample,argnum", CASES)
 def test_float32_stays_float32(prim, sample, argnum):
     x32 = np.asarray(sample.args[argnum], dtype=np.float32)
-    args = [np.asarray(a, dtype=np.float32) if isinstance(a, np.ndarray) and a.dtype.kind == "f" else a for a in sample.args]
+    args = [
+        np.asarray(a, dtype=np.float32) if isinstance(a, np.ndarray) and a.dtype.kind == "f" else a for a in sample.args
+    ]
     kwargs = sample.kwargs
 
     def f(x):

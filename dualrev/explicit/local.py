@@ -107,7 +107,14 @@ def structured_jacobian(entry: TapeEntry, argnum: int, rule: Callable) -> Any:
         rows = np.flatnonzero(src >= 0)
         return Sparse(rows, src[rows], None, (m, n))
     # segment: the transpose (the VJP rule, a gather) says which output each input joins
-    moved = prim.vjp_rule(argnum)(_index_probe(tuple(shape_of(ans))), ans, *entry.primals, **entry.kwargs)
+    transpose = prim.vjp_rule(argnum)
+    if transpose is None:
+        raise ValueError(
+            f"dualrev: primitive '{prim.name}' declares structure='segment' but has no VJP rule for argument "
+            f"{argnum}; the explicit mode reads a segment pattern off the transpose. Give it one with dr.defvjp, "
+            f"or declare structure='dense'."
+        )
+    moved = transpose(_index_probe(tuple(shape_of(ans))), ans, *entry.primals, **entry.kwargs)
     dst = _moved_indices(moved, tuple(shape_of(x)))
     cols = np.flatnonzero(dst >= 0)
     return Sparse(dst[cols], cols, None, (m, n))
@@ -125,17 +132,19 @@ def operator_jacobian(entry: TapeEntry, argnum: int, rule: Callable) -> Operator
         return out if tuple(shape_of(out)) == full else dnp.broadcast_to(out, full)
 
     try:
-        vjp_rule = prim.vjp_rule(argnum)
+        found = prim.vjp_rule(argnum)
     except NotImplementedError:
-        vjp_rule = None
+        found = None
+    if found is None:  # no VJP rule: the operator applies to columns only
+        return Operator(jvp, None, size_of(ans), size_of(x), in_shape, out_shape, False)
+    vjp_rule: Callable = found
 
     def vjp(block: Any) -> Any:
         if prim.vjp_batched:
             return vjp_rule(block, ans, *entry.primals, **entry.kwargs)
         return dnp.stack([vjp_rule(block[k], ans, *entry.primals, **entry.kwargs) for k in range(shape_of(block)[0])])
 
-    has_vjp = vjp_rule is not None
-    return Operator(jvp, vjp if has_vjp else None, size_of(ans), size_of(x), in_shape, out_shape, has_vjp)
+    return Operator(jvp, vjp, size_of(ans), size_of(x), in_shape, out_shape, True)
 
 
 def structured_bytes(prim: Primitive, x: Any, answers: tuple, itemsize: int) -> int:
