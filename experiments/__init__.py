@@ -9,4 +9,6 @@ and memory measurement in the top-level :mod:`timing` package, which the
 benchmarks use too.
 """
 
-EXPERIMENTS = ("chain_cost", "io_shape", "local_jacobian", "memory", "paths", "bracketing")
+EXPERIMENTS = (
+    "chain_cost", "io_shape", "local_jacobian", "memory", "paths", "bracketing", "structure", "cross_country",
+)

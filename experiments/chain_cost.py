@@ -8,6 +8,11 @@ derivatives, timed and counted against D (N fixed) and against N (D fixed):
   local Jacobians from the input side, matrix–matrix: ≈ (2N−1)·D³.
 * ``explicit_reverse``  — explicit mode, order="reverse": from the output side,
   a row vector times each matrix: ≈ 2N·D².
+
+Both run with ``structure="dense"``: every local Jacobian a dense matrix formed
+from the JVP rule on an identity basis (the lecture notes' bad approach, whose
+cost model this experiment demonstrates). The default ``structure="structured"``
+keeps tanh′ diagonal and W matrix-free; ``experiments.structure`` compares the two.
 * ``vjp``               — reverse mode, one VJP (backprop): N·(D² + D) + D.
 * ``jvp``               — forward mode, one JVP (one direction): N·(D² + D) + D.
 * ``forward_gradient``  — forward mode, the full gradient = D JVPs (pushed as
@@ -79,7 +84,7 @@ def make_callable(method: str, f, x: np.ndarray, direction: np.ndarray):
     read its cost (explicit mode) from the last call."""
     if method in EXPLICIT:
         order = method.split("_")[1]
-        jac = dr.jacobian(f, mode="explicit", order=order, return_cost=True)
+        jac = dr.jacobian(f, mode="explicit", order=order, structure="dense", return_cost=True)
         return lambda: jac(x)
     if method == "vjp":
         def run_vjp():
@@ -174,8 +179,9 @@ def run(ctx: common.Context):
         "function": "f(x) = sum(tanh(W_N ... tanh(W_1 x))), x of shape (D, 1), W_i D x D",
         "explicit_mode": explicit_msg,
         "multiply_adds_method": (
-            "explicit_forward / explicit_reverse: cost.multiply_adds from dualrev's explicit mode (accumulation "
-            "only; local-Jacobian formation, analytic N*(D^3 + D^2), is in formation_multiply_adds). vjp / jvp: "
+            "explicit_forward / explicit_reverse: cost.multiply_adds from dualrev's explicit mode with "
+            "structure='dense' (accumulation only; local-Jacobian formation, analytic N*(D^3 + D^2), is in "
+            "formation_multiply_adds). vjp / jvp: "
             "analytic count of the derivative propagation, N*(D^2 + D) + D (per layer one D x D matrix-vector "
             "product and one tanh' scaling, plus D for the sum; primal excluded). forward_gradient: D times that "
             "(D directions)."
@@ -226,7 +232,8 @@ def plot(sweeps, fits, s, note):
             ax.set_ylabel("time per call (s)" if measure == "seconds" else "multiply-adds")
             ax.set_title(f"{'time' if measure == 'seconds' else 'multiply-adds'} vs {vs}")
             ax.legend(loc="upper left", fontsize=8)
-    title = "Chain of dense tanh layers, scalar output: matrix–matrix (D³) vs vector–matrix (D²)"
+    title = ("Chain of dense tanh layers, scalar output: matrix–matrix (D³) vs vector–matrix (D²)"
+             " — explicit mode with dense local Jacobians")
     if note:
         title += f"\n({note})"
     fig.suptitle(title)

@@ -24,7 +24,10 @@ from the JVP rule on an identity basis has its own cost
 product for the linear layer — D³ w.r.t. h (W times the D×D identity) and D⁴
 w.r.t. W (D² directions, each h·T costing D²). The measured times include it. When the explicit mode is
 available, its ``cost.local_jacobian_entries`` for the op is recorded beside
-the analytic entry count.
+the analytic entry count (with ``structure="dense"``, the materialised
+Jacobian this experiment is about), and next to it the entries the default
+``structure="structured"`` stores (``explicit_structured_local_jacobian_entries``:
+a diagonal keeps D values, a dense W none, being applied matrix-free).
 """
 
 from __future__ import annotations
@@ -131,8 +134,12 @@ def run(ctx: common.Context):
             if not np.allclose(got, expected, rtol=1e-9, atol=1e-12):
                 raise AssertionError(f"local_jacobian: Jᵀg and the VJP disagree for {op} at D={D}")
             if explicit_ok and D <= 64:  # a cross-check of the entry count (cheap sizes only)
-                _, cost = dr.jacobian(fn, mode="explicit", order="reverse", return_cost=True)(primal)
+                _, cost = dr.jacobian(fn, mode="explicit", order="reverse", structure="dense", return_cost=True)(
+                    primal
+                )
                 entry["explicit_local_jacobian_entries"] = int(cost.local_jacobian_entries)
+                _, cost = dr.jacobian(fn, mode="explicit", order="reverse", return_cost=True)(primal)
+                entry["explicit_structured_local_jacobian_entries"] = int(cost.local_jacobian_entries)
         results.setdefault(op, {}).setdefault(method, []).append(entry)
 
     fits = []

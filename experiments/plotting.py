@@ -17,8 +17,10 @@ import numpy as np  # noqa: E402
 
 # One colour and marker per method, the same in every figure.
 STYLE = {
-    "explicit_forward": dict(color="#d62728", marker="s", label="explicit, forward order (matrix–matrix)"),
-    "explicit_reverse": dict(color="#ff7f0e", marker="D", label="explicit, reverse order (vector–matrix)"),
+    "explicit_forward": dict(color="#d62728", marker="s",
+                             label="explicit (dense local Jacobians), forward order (matrix–matrix)"),
+    "explicit_reverse": dict(color="#ff7f0e", marker="D",
+                             label="explicit (dense local Jacobians), reverse order (vector–matrix)"),
     "explicit_optimal": dict(color="#9467bd", marker="*", label="explicit, optimal order"),
     "vjp": dict(color="#1f77b4", marker="o", label="reverse mode: one VJP (backprop)"),
     "jvp": dict(color="#2ca02c", marker="^", label="forward mode: one JVP"),

@@ -182,3 +182,76 @@ def test_explicit_parts_skip_cleanly(tmp_path, monkeypatch):
     record = bracketing.main(["--smoke", "--out", str(tmp_path), "--quiet"])
     assert record["skipped"] == "explicit mode unavailable (test)" and record["chains"] == []
     assert (tmp_path / "bracketing.png").exists()
+
+
+def test_structure(smoke):
+    data = smoke("structure")
+    if not EXPLICIT_OK:
+        assert "skipped" in data
+        return
+    assert data["summary"]["structured_elementwise_is_(N-1)*D_in_every_order"]
+    assert data["summary"]["dense_counts_match_dense_runs"]
+    assert data["summary"]["largest_max_abs_error"] < 1e-8
+    for vs in ("D", "N"):
+        for p in data["sweeps"]["elementwise"][vs]:
+            D, N = p["D"], p["N"]
+            for order in ("forward", "reverse", "optimal"):
+                # N − 1 diagonal·diagonal products of D multiplications; the sum's 0-1 row is a copy
+                assert p["orders"][order]["multiply_adds"] == (N - 1) * D
+                assert p["orders"][order]["local_jacobian_entries"] == N * D
+                assert p["orders"][order]["dense_local_jacobian_entries"] == N * D * D + D
+            # dense: D×D diagonals multiplied matrix–matrix (forward) or by a 1×D row (reverse)
+            assert p["counts"]["explicit_dense_forward"] == (N - 1) * D**3 + D * D
+            assert p["counts"]["explicit_dense_reverse"] == N * D * D
+            assert p["counts"]["reverse"] == N * D + D and p["counts"]["forward"] == D * (N * D + D)
+            assert all(timing_ok(t) for t in p["seconds"].values())
+        for p in data["sweeps"]["layers"][vs]:
+            D, N = p["D"], p["N"]
+            # dense: the seed's counts; structured reverse: backprop's row through each layer
+            assert p["counts"]["explicit_dense_forward"] == (2 * N - 1) * D**3 + D * D
+            assert p["counts"]["explicit_dense_reverse"] == 2 * N * D * D
+            assert p["counts"]["explicit_structured_reverse"] == N * D * D + (N - 1) * D
+            # structured forward: D columns through each matrix-free W, like forward mode's gradient
+            assert p["counts"]["explicit_structured_forward"] == N * D**3 + (N - 1) * D * D
+            assert p["orders"]["reverse"]["local_jacobian_entries"] == N * D  # tanh′ diagonals; W is not stored
+            assert p["counts"]["explicit_structured_optimal"] <= p["counts"]["explicit_structured_reverse"]
+    fits = {(f["program"], f["vs"], f["method"], f["measure"]): f["slope"] for f in data["fits"]}
+    assert fits[("elementwise", "D", "explicit_structured_forward", "multiply_adds")] == pytest.approx(1.0)
+    assert fits[("elementwise", "D", "explicit_dense_forward", "multiply_adds")] > 2.9
+    assert fits[("elementwise", "D", "explicit_dense_reverse", "multiply_adds")] == pytest.approx(2.0)
+    assert fits[("layers", "D", "explicit_dense_reverse", "multiply_adds")] == pytest.approx(2.0, abs=1e-6)
+
+
+def test_cross_country(smoke):
+    data = smoke("cross_country")
+    if not EXPLICIT_OK:
+        assert "skipped" in data
+        return
+    summary = data["summary"]
+    assert summary["dags"] == data["sizes"]["dags"] == len(data["dags"])
+    assert summary["optimal_is_cheapest_candidate"]
+    # where a candidate beats the library's exact search, the experiment lists it (none in the smoke DAGs)
+    beaten = {(b["index"], b["structure"]) for b in summary["exact_beaten"]}
+    assert summary["exact_never_above_a_candidate"] == (not beaten)
+    for e in data["dags"]:
+        for structure in ("structured", "dense"):
+            c = e[structure]["candidates"]
+            assert {"forward", "reverse", "markowitz", "exact"} <= set(c)
+            assert e[structure]["folds_run"] == {"forward": c["forward"], "reverse": c["reverse"]}
+            assert e[structure]["optimal"] == min(c.values())
+            assert 1 <= e[structure]["intermediates"] <= 10
+            if (e["index"], structure) not in beaten:
+                assert all(c["exact"] <= v for v in c.values())
+                assert all(g >= 0 for g in e[structure]["gaps"].values())
+                assert e[structure]["optimal"] == c["exact"]
+        assert e["structured"]["optimal"] <= e["dense"]["optimal"]
+    for structure, stats in summary["gap_statistics"].items():
+        for name, s in stats.items():
+            if s["graphs"]:
+                assert 0 <= s["share_optimal"] <= 1 and 0 <= s["median"] <= s["max"]
+    for vs in ("n", "w"):
+        for p in data["waist"][vs]:
+            n, w = p["n"], p["w"]
+            assert p["multiply_adds"]["forward"] == p["multiply_adds"]["reverse"] == n * (2 * n * w + n + w)
+            assert p["multiply_adds"]["explicit_optimal"] == min(p["candidates"].values())
+            assert all(timing_ok(t) for t in p["seconds"].values())
