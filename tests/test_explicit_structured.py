@@ -296,3 +296,24 @@ def test_nested_structured_explicit_hessians():
     want = dr.hessian(f)(x)
     for mode in [("forward", "explicit"), ("explicit", "reverse"), ("explicit", "explicit")]:
         np.testing.assert_allclose(dr.hessian(f, mode=mode)(x), want, rtol=1e-10, atol=1e-12)
+
+
+def test_nesting_at_scale_stays_far_below_the_memory_guard():
+    """Order-2 and order-3 derivatives through tensordot of 120-element arrays and
+    batched linalg, with explicit inside and outside, within a 64 MiB budget for
+    the stored local Jacobians."""
+    rng = np.random.default_rng(0)
+    b = rng.standard_normal((5, 6, 3))
+    f = lambda a: dnp.sum(dnp.tanh(dnp.tensordot(a, b, axes=2)) ** 2)
+    a = rng.standard_normal((4, 5, 6))
+    m = rng.standard_normal((3, 4, 4)) + 3 * np.eye(4)
+    g = lambda m: dnp.sum(dnp.linalg.inv(m) ** 2) + dnp.sum(dnp.linalg.slogdet(m)[1])
+    with dr.explicit.memory_budget(64 << 20):
+        for fun, x in ((f, a), (g, m)):
+            want = dr.hessian(fun)(x)
+            for mode in [("explicit", "explicit"), ("forward", "explicit"), ("explicit", "reverse")]:
+                np.testing.assert_allclose(dr.hessian(fun, mode=mode)(x), want, rtol=1e-8, atol=1e-10)
+        h = lambda x: dnp.sum(dnp.sin(x) * x[::-1])
+        x = np.linspace(0, 1, 30)
+        third = dr.jacobian(dr.hessian(h, mode=("explicit", "explicit")), mode="explicit")(x)
+        np.testing.assert_allclose(third, dr.jacobian(dr.hessian(h))(x), rtol=1e-10, atol=1e-12)
