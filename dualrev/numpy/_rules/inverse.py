@@ -99,22 +99,98 @@ def solve(a: Any, b: Any) -> Any:
 
 
 # ------------------------------------------------------------ det, slogdet
-# Jacobi's formula: d det A = det A · tr(A⁻¹ Ȧ) = det A · ⟨A⁻ᵀ, Ȧ⟩, so
-# Ā = Ȳ det A · A⁻ᵀ. For log|det A| the factor det A drops out. Both need A
-# invertible (at a singular A the formula's A⁻¹ does not exist).
+# Jacobi's formula: d det A = ⟨cof A, Ȧ⟩ with the cofactor matrix cof A =
+# adj(A)ᵀ (= det A · A⁻ᵀ when A is invertible), so Ā = Ȳ · cof A. The
+# cofactor matrix exists at every A, singular ones included, so det's rules
+# never invert A. From the SVD A = U diag(s) Vᵀ, with σ = det U · det V = ±1:
+#   cof A = σ U diag(c) Vᵀ,  c_i = ∏_{j≠i} s_j
+# (cof of a product is the product of cofs, cof U = det U · U for orthogonal U),
+# products without division: rank n−1 gives a rank-1 cof A, rank ≤ n−2 gives 0.
+# Its derivative (det's second derivative) in the same frame, B = Uᵀ Ȧ V:
+#   d cof A = σ U L(B) Vᵀ,  L(B) = diag(M · diag B) − M ⊙ Bᵀ,
+#   M_ik = ∏_{m∉{i,k}} s_m (i ≠ k), M_ii = 0,
+# the second partials of det at diag(s): ∂²det/∂A_ii∂A_kk = M_ik and
+# ∂²det/∂A_ik∂A_ki = −M_ik, all others 0. L is self-adjoint (M is symmetric),
+# so the VJP of cof is the same map. Third derivatives of det are not
+# implemented: differentiating that map in A raises.
+
+
+def _svd_frame(a):
+    """(U, Vᵀ, σ, c, M) of a stack of square matrices (see above)."""
+    u, s, vh = np.linalg.svd(a)
+    sigma = np.linalg.det(u) * np.linalg.det(vh)
+    n = s.shape[-1]
+    eye = np.eye(n, dtype=bool)
+    one = s.dtype.type(1)
+    c = np.prod(np.where(eye, one, s[..., None, :]), axis=-1)
+    pair = eye[:, None, :] | eye[None, :, :]  # (i, k, m): m ∈ {i, k}
+    m = np.where(eye, 0, np.prod(np.where(pair, one, s[..., None, None, :]), axis=-1)).astype(s.dtype)
+    return u, vh, sigma[..., None, None], c, m
+
+
+def _cofactor_impl(a):
+    u, vh, sigma, c, _ = _svd_frame(a)
+    return sigma * np.matmul(u * c[..., None, :], vh)
+
+
+def _cofactor_step_impl(a, t):
+    """d cof(A)[T] = σ U L(Uᵀ T V) Vᵀ; ``t`` may carry leading batch axes."""
+    u, vh, sigma, _, m = _svd_frame(a)
+    b = np.matmul(np.matmul(np.swapaxes(u, -1, -2), t), np.swapaxes(vh, -1, -2))
+    diag_b = np.diagonal(b, axis1=-2, axis2=-1)
+    lb = np.matmul(m, diag_b[..., None]) * np.eye(m.shape[-1], dtype=m.dtype) - m * np.swapaxes(b, -1, -2)
+    return sigma * np.matmul(np.matmul(u, lb), vh)
+
+
+def _third_derivative(*args, **kwargs):
+    raise NotImplementedError(
+        "dualrev: third and higher derivatives of np.linalg.det are not implemented "
+        "(its first and second derivatives are, at singular matrices too). For an invertible "
+        "matrix, write det(A) * inv(A).T yourself to differentiate further."
+    )
+
+
+def _singular_samples(rng):
+    """A rank n−1 and a rank n−2 matrix (det 0), and a stack with one of each."""
+    rank2 = rng.standard_normal((3, 2)) @ rng.standard_normal((2, 3))
+    rank1 = np.outer(rng.standard_normal(4), rng.standard_normal(4))
+    rank3 = rng.standard_normal((4, 3)) @ rng.standard_normal((3, 4))
+    return [Sample((rank2,)), Sample((np.stack([rank1, rank3]),))]
+
+
+cofactor_step_p: Primitive = register(
+    _cofactor_step_impl,
+    "cofactor_step",
+    jvp=(_third_derivative, lambda t, ans, a, tt: cofactor_step_p(a, t)),
+    vjp=(_third_derivative, lambda g, ans, a, tt: cofactor_step_p(a, g)),
+    vjp_reads=("args",),
+    samples=lambda rng: [
+        Sample((_well_conditioned(rng, (3, 3)), rng.standard_normal((3, 3))), diff=(1,)),
+        Sample((_singular_samples(rng)[1].args[0], rng.standard_normal((2, 4, 4))), diff=(1,)),
+    ],
+    order=1,
+)
+cofactor_p: Primitive = register(
+    _cofactor_impl,
+    "cofactor",
+    jvp=(lambda t, ans, a: cofactor_step_p(a, t),),
+    vjp=(lambda g, ans, a: cofactor_step_p(a, g),),
+    vjp_reads=("args",),
+    samples=lambda rng: _singular_samples(rng) + _square_samples((3, 3))(rng),
+    order=1,
+)
+det_p = register(
+    np.linalg.det,
+    "det",
+    jvp=(lambda t, ans, a: reductions.sum(t * cofactor_p(a), axis=(-2, -1)),),
+    vjp=(lambda g, ans, a: as_matrix_scalars(g) * cofactor_p(a),),
+    vjp_reads=("args",),
+    samples=lambda rng: _singular_samples(rng) + _square_samples((3, 3), (2, 2, 2))(rng),
+)
 
 
 def _inv_transpose(a):
     return mT(inv_p(a))
-
-
-det_p = register(
-    np.linalg.det,
-    "det",
-    jvp=(lambda t, ans, a: ans * reductions.sum(t * _inv_transpose(a), axis=(-2, -1)),),
-    vjp=(lambda g, ans, a: as_matrix_scalars(g * ans) * _inv_transpose(a),),
-    samples=_square_samples((3, 3), (2, 2, 2)),
-)
 
 
 def _slogdet_impl(a):
@@ -144,12 +220,16 @@ _SlogdetResult = type(np.linalg.slogdet(np.eye(1)))
 
 @numpy_function(np.linalg.det)
 def det(a: Any) -> Any:
+    """The determinant; differentiable twice everywhere (singular matrices
+    too: the gradient is the cofactor matrix, computed without inverting)."""
     return det_p(a)
 
 
 @numpy_function(np.linalg.slogdet)
 def slogdet(a: Any) -> Any:
-    """``(sign, logabsdet)``; the sign is piecewise constant (derivative 0)."""
+    """``(sign, logabsdet)``; the sign is piecewise constant (derivative 0).
+    The gradient of logabsdet is A⁻ᵀ: at a singular matrix logabsdet is −inf
+    and its gradient does not exist (``LinAlgError``)."""
     return _SlogdetResult(*slogdet_p(a))
 
 
