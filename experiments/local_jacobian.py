@@ -27,7 +27,7 @@ available, its ``cost.local_jacobian_entries`` for the op is recorded beside
 the analytic entry count (with ``structure="dense"``, the materialised
 Jacobian this experiment is about), and next to it the entries the default
 ``structure="structured"`` stores (``explicit_structured_local_jacobian_entries``:
-a diagonal keeps D values, a dense W none, being applied matrix-free).
+a diagonal keeps D values, a matmul none: it is applied matrix-free).
 """
 
 from __future__ import annotations
