@@ -155,12 +155,17 @@ def batch_of(leaves: list, batched: bool, name: str, who: str) -> tuple:
         return ()
     ks = {shape_of(t)[0] if len(shape_of(t)) else None for t in leaves}
     if len(ks) != 1 or None in ks:
-        raise ValueError(f"{who}: with batched=True every {name} needs the same leading axis of directions")
+        shapes = ", ".join(str(tuple(shape_of(t))) for t in leaves) or "none"
+        raise ValueError(
+            f"{who}: with batched=True every {name} needs the same leading axis of directions "
+            f"(got shapes {shapes})"
+        )
     return (ks.pop(),)
 
 
 def check_like(name: str, values: list, like: list, batch: tuple, who: str) -> list:
-    """User tangents/cotangents checked against the values they belong to."""
+    """User tangents/cotangents checked against the values they belong to:
+    shape ``batch + value.shape``, a real numeric dtype (ints promote)."""
     out = []
     for v, p in zip(values, like):
         v = v if isinstance(v, Tracer) else np.asarray(v)
@@ -168,5 +173,32 @@ def check_like(name: str, values: list, like: list, batch: tuple, who: str) -> l
         if tuple(shape_of(v)) != expected:
             hint = " (batched=True: one extra leading axis of directions)" if batch else ""
             raise ValueError(f"{who}: a {name} has shape {tuple(shape_of(v))} but {expected} was expected{hint}")
+        if np.dtype(dtype_of(v)).kind not in "fiu":
+            raise TypeError(
+                f"{who}: a {name} has dtype {dtype_of(v)}; {name}s must be real float arrays "
+                f"(ints are promoted) of the dtype of the values they belong to"
+            )
         out.append(cast_like(v, p) if not isinstance(v, Tracer) else v)
     return out
+
+
+def check_directions(primals: Any, tangents: Any, batched: bool, who: str) -> tuple[Args, list, tuple]:
+    """``primals`` and their ``tangents`` as ``jvp`` and ``hvp`` take them (tuples,
+    one entry per argument of ``f``), checked: the differentiated arguments,
+    the tangent leaves (shape ``batch + primal.shape``, cast to the primals'
+    dtypes) and the batch shape."""
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError(
+            f"{who}: primals and tangents must be tuples with one entry per argument of f, e.g. "
+            f"dr.{who}(f, (x,), (v,)) rather than dr.{who}(f, x, v); got {type(primals).__name__} and "
+            f"{type(tangents).__name__}"
+        )
+    if len(primals) != len(tangents):
+        raise ValueError(f"{who}: got {len(primals)} primals but {len(tangents)} tangents (one per primal)")
+    spec = Args(tuple(primals), tuple(range(len(primals))), who)
+    t_leaves, t_tree = tree_flatten(tuple(tangents))
+    p_tree = tree_flatten(tuple(primals))[1]
+    if t_tree != p_tree:
+        raise ValueError(f"{who}: tangents have structure {t_tree!r} but primals have {p_tree!r}")
+    batch = batch_of(t_leaves, batched, "tangent", who)
+    return spec, check_like("tangent", t_leaves, spec.leaves, batch, who), batch

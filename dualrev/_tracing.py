@@ -2,14 +2,21 @@
 
 The bottom of the package: :class:`Trace` (one transformation in progress,
 with its level), :class:`Tracer` (a value being differentiated) and the small
-helpers every layer uses on plain and traced values alike. ``dualrev.core``
-re-exports all of it; the levels are explained there.
+helpers every layer uses on plain and traced values alike; then the checks at
+the edges of the rules: the results of rules the registry tests do not cover
+(:func:`check_tangent`, :func:`check_cotangent`), traced floats reaching an
+argument declared never differentiated (:class:`NeverDifferentiated`), and the
+diagnosis of a tracer used after its transformation finished
+(:func:`finished_trace_message`). ``dualrev.core`` re-exports all of it; the
+levels are explained there.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+import sys
+from types import FrameType
 from typing import Any
 
 import numpy as np
@@ -123,3 +130,144 @@ def concrete(value: Any) -> Any:
     while isinstance(value, Tracer):
         value = value.primal
     return value
+
+
+# --------------------------------------------------------------------------
+# Checking the results of rules the registry tests do not cover
+# --------------------------------------------------------------------------
+
+#: What a rule may return besides ``None``: arrays, NumPy and Python scalars, tracers.
+_RESULT_TYPES = (Tracer, np.ndarray, np.generic, float, int)
+
+
+def check_tangent(prim: Any, argnum: int, mode: str, result: Any, batch: tuple, ans: Any, trace: Any = None) -> Any:
+    """The result of an untrusted primitive's JVP rule for argument ``argnum``,
+    checked: ``None``, or one tangent per output (a tuple for
+    ``multiple_results``) of shape exactly ``batch + output.shape`` and a float
+    dtype at least as wide as the output's. ``trace`` is the transformation
+    applying the rule (forward mode): a result traced by it means the rule
+    closed over one of its values. Raises ``ValueError``."""
+    if result is None or not prim.multiple_results:
+        return _check_one(prim, argnum, mode, "JVP", result, batch, ans, "its output", trace)
+    if not isinstance(result, (tuple, list)) or len(result) != len(ans):
+        raise ValueError(
+            f"dualrev: the JVP rule of primitive '{prim.name}' for argument {argnum} ({mode} mode) returned "
+            f"{type(result).__name__} but a tuple of {len(ans)} tangents (one per result, or None) was expected"
+        )
+    return tuple(
+        _check_one(prim, argnum, mode, "JVP", r, batch, a, f"its result {j}", trace)
+        for j, (r, a) in enumerate(zip(result, ans))
+    )
+
+
+def check_cotangent(prim: Any, argnum: int, mode: str, result: Any, batch: tuple, arg: Any) -> Any:
+    """The result of an untrusted primitive's VJP rule for argument ``argnum``,
+    checked: ``None`` or a cotangent of shape exactly ``batch + arg.shape`` and
+    a float dtype at least as wide as the argument's. Raises ``ValueError``."""
+    return _check_one(prim, argnum, mode, "VJP", result, batch, arg, f"argument {argnum}", None)
+
+
+def _check_one(
+    prim: Any, argnum: int, mode: str, kind: str, result: Any, batch: tuple, like: Any, of: str, trace: Any
+) -> Any:
+    if result is None:
+        return None
+    what = "tangent" if kind == "JVP" else "cotangent"
+    where = f"dualrev: the {kind} rule of primitive '{prim.name}' for argument {argnum} ({mode} mode)"
+    if not isinstance(result, _RESULT_TYPES) or isinstance(result, bool):
+        raise ValueError(f"{where} returned a {type(result).__name__}; a {what} must be an array (or None for zero)")
+    if trace is not None and isinstance(result, Tracer) and result._trace is trace:
+        raise ValueError(
+            f"{where} returned a value traced by the transformation applying the rule: the rule closes over a "
+            f"traced value (a variable of the differentiated function). Rules must compute from their "
+            f"arguments (tangent, ans, *args) only; pass the value to the primitive as an argument."
+        )
+    expected = tuple(batch) + tuple(shape_of(like))
+    got = tuple(shape_of(result))
+    if got != expected:
+        fix = "broadcast it (dnp.broadcast_to)" if kind == "JVP" else "sum over broadcast axes (dnp.unbroadcast)"
+        raise ValueError(
+            f"{where} returned a {what} of shape {got}, but {expected} was expected (the batch of directions "
+            f"{tuple(batch)} + the shape {tuple(shape_of(like))} of {of}); {fix} or fix the rule"
+        )
+    dt, want = np.dtype(dtype_of(result)), float_dtype(like)
+    if dt.kind != "f" or dt.itemsize < want.itemsize:
+        raise ValueError(
+            f"{where} returned a {what} of dtype {dt}, but a float dtype at least as wide as {want} (that of "
+            f"{of}) was expected; return None for a zero contribution"
+        )
+    return result
+
+
+class NeverDifferentiated:
+    """The rule of an argument registered with ``None``: it contributes nothing
+    for boolean and integer values (masks, indices, traced or not), and a
+    traced float value there is an error: the derivative would silently be
+    zero. The interpreters call :meth:`check` (with their mode) at the point
+    the argument meets the rule; calling the rule itself checks too."""
+
+    __slots__ = ("prim", "argnum", "kind", "mode")
+
+    def __init__(self, prim: Any, argnum: int, kind: str, mode: str) -> None:
+        self.prim, self.argnum, self.kind, self.mode = prim, argnum, kind, mode
+
+    def check(self, value: Any, mode: str) -> None:
+        """Raise ``ValueError`` when ``value`` (the argument's traced value) is a float."""
+        dt = dtype_of(value)
+        if dt.kind not in "fc":
+            return
+        how = "defjvp" if self.kind == "JVP" else "defvjp"
+        raise ValueError(
+            f"dualrev: primitive '{self.prim.name}' got a traced float value (shape {tuple(shape_of(value))}, "
+            f"dtype {dt}) as argument {self.argnum}, whose {self.kind} rule is None (never differentiated), "
+            f"in {mode} mode. Give argument {self.argnum} a rule with dr.{how} (a zero rule if its derivative "
+            f"really is zero), or pass a constant there (dr.concrete(value), or a value computed outside the "
+            f"transformation); None is for boolean and integer arguments (masks, indices)."
+        )
+
+    def __call__(self, ct: Any, ans: Any, *args: Any, **kwargs: Any) -> None:
+        self.check(args[self.argnum], self.mode)
+        return None
+
+    def __repr__(self) -> str:
+        return f"<never differentiated: {self.prim.name} argument {self.argnum}>"
+
+
+#: The interpreter functions that apply rules after the differentiated
+#: function has returned (the backward sweep, the explicit mode's local Jacobians).
+_SWEEPS = {"dualrev.reverse": ("backward", "_backward_general", "_apply_vjp"), "dualrev.explicit.local": None}
+
+
+def finished_trace_message(name: Any, args: tuple) -> str:
+    """Why a traced value of a finished transformation reached ``name``: a
+    closure (a function on the stack closes over it; or a rule, run after the
+    differentiated function returned, read it from elsewhere) or an escape."""
+    dead = [a for a in args if isinstance(a, Tracer) and not a._trace.active]
+    frame: FrameType | None = sys._getframe(2)  # the caller of Primitive.__call__
+    in_sweep = False
+    while frame is not None:
+        code = frame.f_code
+        for var in code.co_freevars:
+            if any(frame.f_locals.get(var) is d for d in dead):
+                return (
+                    f"dualrev: '{name}' was applied to a traced value of a finished transformation that the "
+                    f"function '{code.co_name}' ({code.co_filename}:{frame.f_lineno}) closes over as '{var}'. "
+                    f"A primitive's implementation or derivative rules run on their arguments, and rules may run "
+                    f"after the differentiated function has returned: pass '{var}' to the primitive as an "
+                    f"argument (its rules receive it in *args) instead of closing over it."
+                )
+        sweep = _SWEEPS.get(frame.f_globals.get("__name__", ""), ())
+        in_sweep = in_sweep or sweep is None or code.co_name in sweep
+        frame = frame.f_back
+    if in_sweep:
+        return (
+            f"dualrev: a derivative rule passed a traced value of a finished transformation to '{name}'. Rules "
+            f"run after the differentiated function has returned and must compute from their arguments "
+            f"(cotangent or tangent, ans, *args) only: pass the value to the primitive as an argument instead "
+            f"of reading it from a closure, a global or an object."
+        )
+    return (
+        f"dualrev: a traced value escaped the transformation that created it and was passed to '{name}' "
+        f"after that transformation had finished. Return it from the differentiated function (or as aux, "
+        f"with has_aux=True) instead of storing it in an outer variable, or store dr.concrete(value)."
+    )

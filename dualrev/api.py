@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from . import numpy as dnp
-from ._arguments import MODES, Args, batch_of, check_like, check_mode, check_order, check_structure
+from ._arguments import MODES, Args, batch_of, check_directions, check_like, check_mode, check_order, check_structure
 from ._jacobians import CHUNK_ELEMENTS, RunLog, choose_mode, jacobian_flat, jacobian_forward
 from ._outputs import cast_like, finish
 from .core import dtype_of, float_dtype, shape_of, size_of
@@ -258,17 +258,7 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence, *, batched: bool =
     tangents have it too.
     """
     who = "jvp"
-    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
-        raise TypeError("jvp: primals and tangents must be tuples (one entry per argument of f)")
-    if len(primals) != len(tangents):
-        raise ValueError(f"jvp: got {len(primals)} primals but {len(tangents)} tangents")
-    spec = Args(tuple(primals), tuple(range(len(primals))), who)
-    t_leaves, t_tree = tree_flatten(tuple(tangents))
-    p_tree = tree_flatten(tuple(primals))[1]
-    if t_tree != p_tree:
-        raise ValueError(f"jvp: tangents have structure {t_tree!r} but primals have {p_tree!r}")
-    batch = batch_of(t_leaves, batched, "tangent", who)
-    t_leaves = check_like("tangent", t_leaves, spec.leaves, batch, who)
+    spec, t_leaves, batch = check_directions(primals, tangents, batched, who)
     out, tangents_out, out_tree, aux = forward_pass(spec.bind(fun), spec.leaves, t_leaves, batch, has_aux, who)
     result = (
         tree_unflatten(out_tree, [finish(o) for o in out]),
@@ -331,12 +321,15 @@ def hessian(fun: Callable, argnums: Argnums = 0, mode: Any = ("forward", "revers
 def hvp(fun: Callable, primals: Sequence, tangents: Sequence, mode: Any = ("forward", "reverse")) -> tuple:
     """Hessian-vector product ``H v`` of a scalar function, without forming H.
 
-    ``primals`` and ``tangents`` are tuples (one entry per argument); the result
-    is a tuple with one entry per primal. The default forward-over-reverse
+    ``primals`` and ``tangents`` are tuples (one entry per argument, checked in
+    every mode pair as :func:`jvp` checks them: as many tangents as primals, of
+    the same structure and shapes, a real dtype); the result is a tuple with
+    one entry per primal. The default forward-over-reverse
     pushes one tangent through the gradient computation (cost ≈ a few
     gradients); ``("reverse", "forward")`` and the others give the same numbers.
     """
     outer, inner = _nested_modes(mode, "hvp")
+    _, t_leaves, _ = check_directions(primals, tangents, False, "hvp")
     argnums = tuple(range(len(primals)))
     gradient = grad(fun, argnums, mode=inner)
     if outer == "forward":
@@ -345,7 +338,7 @@ def hvp(fun: Callable, primals: Sequence, tangents: Sequence, mode: Any = ("forw
     def directional(*args: Any) -> Any:
         g = gradient(*args)
         total: Any = 0.0
-        for gl, vl in zip(tree_flatten(g)[0], tree_flatten(tuple(tangents))[0]):
+        for gl, vl in zip(tree_flatten(g)[0], t_leaves):
             total = total + dnp.sum(gl * vl)
         return total
 

@@ -33,6 +33,8 @@ Conventions every rule follows
   applying a rule to traced values is itself traced: higher derivatives need
   no extra code.
 * A rule may return ``None`` for "this contribution is zero".
+* The rules of user primitives are checked where they are applied (shape
+  ``batch + value.shape``, a float dtype); built-in ones are ``trusted``.
 """
 
 from __future__ import annotations
@@ -42,10 +44,14 @@ from typing import Any
 
 from ._tracing import (
     HasShape,
+    NeverDifferentiated,
     Trace,
     Tracer,
+    check_cotangent,
+    check_tangent,
     concrete,
     dtype_of,
+    finished_trace_message,
     float_dtype,
     is_traced,
     shape_of,
@@ -57,6 +63,7 @@ __all__ = [
     "HasShape",
     "STRUCTURES",
     "Primitive",
+    "NeverDifferentiated",
     "Tracer",
     "Trace",
     "primitive",
@@ -72,6 +79,8 @@ __all__ = [
     "zeros_with_batch",
     "shape_of",
     "dtype_of",
+    "check_tangent",
+    "check_cotangent",
 ]
 
 # --------------------------------------------------------------------------
@@ -92,7 +101,9 @@ class Primitive:
     Attributes read by the interpreters:
 
     * ``jvp_rules[i]`` / ``vjp_rules[i]``: rule for positional argument ``i``;
-      ``None`` marks it non-differentiable (its contribution is zero).
+      ``None`` marks it never differentiated: boolean and integer values
+      (masks, indices) pass, a traced float value there is an error
+      (:class:`NeverDifferentiated`).
     * ``jvp_rule_any`` / ``vjp_rule_any``: ``rule(argnum, ct, ans, *args, **kw)``
       for variadic primitives such as ``concatenate``.
     * ``jvp_batched`` / ``vjp_batched``: False when the rule cannot take a
@@ -111,13 +122,17 @@ class Primitive:
       input entry) or ``"segment"`` (linear, every input entry is added to at
       most one output). The registry-wide tests check every declaration.
 
+    * ``trusted``: the rules' results are not checked (the built-in
+      primitives, which the registry-wide tests check). For the others the
+      interpreters check every rule result's shape and dtype (``check_tangent``).
+
     Metadata for the registry-wide tests: ``test_inputs`` (``rng ->
     list[Sample]``) and ``test_order`` (how often the rules differentiate).
     """
 
     __slots__ = (
         "impl", "name", "jvp_rules", "vjp_rules", "jvp_rule_any", "vjp_rule_any", "jvp_batched", "vjp_batched",
-        "multiple_results", "vjp_reads", "structure", "test_inputs", "test_order",
+        "multiple_results", "vjp_reads", "structure", "trusted", "test_inputs", "test_order",
         "__dict__",  # __doc__ and __wrapped__, so that help() and inspect see the implementation
     )  # fmt: skip
 
@@ -142,6 +157,7 @@ class Primitive:
         self.multiple_results = multiple_results
         self.vjp_reads = vjp_reads
         self.structure = structure
+        self.trusted = False
         self.test_inputs: Callable | None = None
         self.test_order = 2
         self.__doc__ = getattr(impl, "__doc__", None)
@@ -163,23 +179,21 @@ class Primitive:
             if isinstance(arg, Tracer) and arg._trace.level > trace.level:
                 trace = arg._trace
         if not trace.active:
-            raise RuntimeError(
-                f"dualrev: a traced value escaped the transformation that created it and was "
-                f"passed to '{self.name}' afterwards. Return values out of the differentiated "
-                f"function instead of storing them in outer variables."
-            )
+            raise RuntimeError(finished_trace_message(self.name, args))
         return trace.process(self, args, kwargs)
 
-    # Rule lookup, with errors that name the op and the mode.
-    def jvp_rule(self, argnum: int) -> Callable | None:
+    # Rule lookup, with errors that name the op and the mode. An argument
+    # registered with None gets a NeverDifferentiated rule.
+    def jvp_rule(self, argnum: int) -> Callable:
         return self._rule(self.jvp_rules, self.jvp_rule_any, argnum, "JVP", "forward", "defjvp")
 
-    def vjp_rule(self, argnum: int) -> Callable | None:
+    def vjp_rule(self, argnum: int) -> Callable:
         return self._rule(self.vjp_rules, self.vjp_rule_any, argnum, "VJP", "reverse", "defvjp")
 
     def _rule(self, rules: dict, any_rule: Callable | None, argnum: int, kind: str, mode: str, how: str) -> Any:
         if argnum in rules:
-            return rules[argnum]
+            rule = rules[argnum]
+            return rule if rule is not None else NeverDifferentiated(self, argnum, kind, mode)
         if any_rule is not None:
             return _bind_argnum(any_rule, argnum)
         raise NotImplementedError(
@@ -244,9 +258,15 @@ def defjvp(prim: Primitive, *rules: Callable | None, batched: bool = True) -> No
 
     Each rule is ``rule(tangent, ans, *args, **kwargs) -> output tangent``
     where ``tangent`` has shape ``batch + args[i].shape`` and the result must
-    have shape ``batch + ans.shape``. ``None`` marks a non-differentiable
-    argument. ``batched=False`` says the rules cannot take a batch axis; the
-    interpreter then applies them one direction at a time.
+    have exactly shape ``batch + ans.shape`` (no implicit broadcasting: with a
+    batch of directions it would be ambiguous; an argument broadcast by the
+    op needs ``dnp.broadcast_to(t, t.shape[:t.ndim - x.ndim] + ans.shape)``)
+    and a float dtype at least as wide as ``ans``'s; the interpreters check
+    this and raise ``ValueError`` naming the primitive, the argument and the
+    mode. ``None`` marks an argument never differentiated: booleans and
+    integers (masks, indices) pass, a traced float there raises.
+    ``batched=False`` says the rules cannot take a batch axis; the interpreter
+    then applies them one direction at a time.
     """
     prim = _check_prim(prim, "defjvp")
     for argnum, rule in enumerate(rules):
@@ -260,7 +280,9 @@ def defvjp(prim: Primitive, *rules: Callable | None, batched: bool = True) -> No
     Each rule is ``rule(cotangent, ans, *args, **kwargs) -> argument cotangent``
     where ``cotangent`` has shape ``batch + ans.shape`` and the result must have
     shape ``batch + args[i].shape`` (sum over broadcast axes: see
-    ``dualrev.numpy.unbroadcast``). ``None`` marks a non-differentiable argument.
+    ``dualrev.numpy.unbroadcast``) and a float dtype at least as wide as
+    ``args[i]``'s (checked, as for :func:`defjvp`). ``None`` marks an argument
+    never differentiated (booleans and integers only).
     """
     prim = _check_prim(prim, "defvjp")
     for argnum, rule in enumerate(rules):

@@ -20,7 +20,7 @@ from typing import Any
 
 from . import numpy as dnp
 from ._outputs import check_output, split_aux, strip
-from .core import Primitive, Trace, Tracer, zeros_with_batch
+from .core import NeverDifferentiated, Primitive, Trace, Tracer, check_tangent, zeros_with_batch
 from .numpy.array_interface import TracerArrayMethods
 from .tree import TreeDef, tree_flatten
 
@@ -55,18 +55,21 @@ class ForwardTrace(Trace):
         if prim.multiple_results:
             return self._multiple_results(prim, tangents, ans, primals, kwargs)
         out_tangent = None
-        if self.batch and not prim.jvp_batched:
-            for i, tangent in tangents:
-                contrib = _apply_jvp(prim, i, tangent, ans, primals, kwargs, self.batch)
-                if contrib is not None:
-                    out_tangent = contrib if out_tangent is None else out_tangent + contrib
-        else:
+        if prim.trusted and (not self.batch or prim.jvp_batched):  # the hot path
             rules = prim.jvp_rules
             for i, tangent in tangents:
-                rule = rules.get(i) or prim.jvp_rule(i)  # the method raises if the rule is missing
-                if rule is None:  # declared non-differentiable
-                    continue
+                rule = rules.get(i)
+                if rule is None:
+                    rule = prim.jvp_rule(i)  # raises if the rule is missing
+                    if isinstance(rule, NeverDifferentiated):  # registered as None
+                        rule.check(primals[i], "forward")
+                        continue
                 contrib = rule(tangent, ans, *primals, **kwargs)
+                if contrib is not None:
+                    out_tangent = contrib if out_tangent is None else out_tangent + contrib
+        else:  # rules that take one direction at a time, or whose results are checked
+            for i, tangent in tangents:
+                contrib = _apply_jvp(prim, i, tangent, ans, primals, kwargs, self)
                 if contrib is not None:
                     out_tangent = contrib if out_tangent is None else out_tangent + contrib
         if out_tangent is None:
@@ -76,7 +79,7 @@ class ForwardTrace(Trace):
     def _multiple_results(self, prim: Primitive, tangents: list, ans: tuple, primals: list, kwargs: dict) -> tuple:
         out: list = [None] * len(ans)
         for i, tangent in tangents:
-            contrib = _apply_jvp(prim, i, tangent, ans, primals, kwargs, self.batch)
+            contrib = _apply_jvp(prim, i, tangent, ans, primals, kwargs, self)
             if contrib is None:
                 continue
             for j, c in enumerate(contrib):
@@ -85,17 +88,29 @@ class ForwardTrace(Trace):
         return tuple(Dual(a, t if t is not None else zeros_with_batch(self.batch, a), self) for a, t in zip(ans, out))
 
 
-def _apply_jvp(prim: Primitive, argnum: int, tangent: Any, ans: Any, primals: list, kwargs: dict, batch: tuple) -> Any:
-    """One JVP rule application, looping over the batch for ``batched=False`` rules."""
+def _apply_jvp(
+    prim: Primitive, argnum: int, tangent: Any, ans: Any, primals: list, kwargs: dict, trace: ForwardTrace
+) -> Any:
+    """One JVP rule application, looping over the batch for ``batched=False``
+    rules; the result is checked unless the primitive is trusted."""
     rule = prim.jvp_rule(argnum)
-    if rule is None:  # declared non-differentiable
+    if isinstance(rule, NeverDifferentiated):  # registered as None
+        rule.check(primals[argnum], "forward")
         return None
+    batch = trace.batch
     if prim.jvp_batched or not batch:
-        return rule(tangent, ans, *primals, **kwargs)
-    results = [rule(tangent[k], ans, *primals, **kwargs) for k in range(batch[0])]
-    if prim.multiple_results:
-        return tuple(dnp.stack(list(parts)) for parts in zip(*results))
-    return dnp.stack(results)
+        result = rule(tangent, ans, *primals, **kwargs)
+    else:
+        results = [rule(tangent[k], ans, *primals, **kwargs) for k in range(batch[0])]
+        if not prim.trusted:
+            results = [check_tangent(prim, argnum, "forward", r, (), ans, trace) for r in results]
+        if prim.multiple_results:
+            result = tuple(dnp.stack(list(parts)) for parts in zip(*results))
+        else:
+            result = dnp.stack(results)
+    if not prim.trusted:
+        return check_tangent(prim, argnum, "forward", result, batch, ans, trace)
+    return result
 
 
 class Dual(TracerArrayMethods, Tracer):

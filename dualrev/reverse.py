@@ -26,7 +26,7 @@ import numpy as np
 
 from . import numpy as dnp
 from ._outputs import cast_like
-from .core import Primitive, Tracer, zeros_with_batch
+from .core import NeverDifferentiated, Primitive, Tracer, check_cotangent, shape_of, zeros_with_batch
 from .tape import SHAPE_ONLY_MIN_BYTES, Node, RecordingTrace, ShapeOnly, TapeEntry, new_record, record
 from .tree import TreeDef
 
@@ -53,7 +53,12 @@ class ReverseTrace(RecordingTrace):
             if isinstance(arg, Tracer):
                 if arg._trace is self:
                     value = primals[i] = arg.primal
-                    rule = rules.get(i) or prim.vjp_rule(i)  # the method raises if the rule is missing
+                    rule = rules.get(i)
+                    if rule is None:
+                        rule = prim.vjp_rule(i)  # raises if the rule is missing
+                        if isinstance(rule, NeverDifferentiated):  # registered as None
+                            rule.check(value, "reverse")
+                            rule = None
                     if rule is not None:
                         parents.append((i, rule, arg.slot))  # type: ignore[attr-defined]  # a Node of this trace
                     if isinstance(value, Tracer):
@@ -102,7 +107,7 @@ def backward(tape: list[TapeEntry], seeds: dict[int, Any], consume: bool = True)
     while tape:
         entry = tape.pop()
         prim, parents, primals, kwargs, ans, out = entry
-        if prim.multiple_results or not prim.vjp_batched:
+        if prim.multiple_results or not prim.vjp_batched or not prim.trusted:
             _backward_general(entry, cotangents)
             continue
         ct = pop(out, None)
@@ -120,8 +125,9 @@ def backward(tape: list[TapeEntry], seeds: dict[int, Any], consume: bool = True)
 
 
 def _backward_general(entry: TapeEntry, cotangents: dict[int, Any]) -> None:
-    """One tape entry of a multiple-result primitive or of a rule that cannot
-    take a batch axis (the uncommon cases, kept out of the sweep's hot loop)."""
+    """One tape entry of a multiple-result primitive, of a rule that cannot
+    take a batch axis or of an untrusted primitive, whose rule results are
+    checked (the uncommon cases, kept out of the sweep's hot loop)."""
     prim, parents, primals, kwargs, ans, out = entry
     if prim.multiple_results:
         gs = [cotangents.pop(s, None) for s in out]
@@ -133,8 +139,11 @@ def _backward_general(entry: TapeEntry, cotangents: dict[int, Any]) -> None:
         ct = cotangents.pop(out, None)
         if ct is None:
             return
-    for _, rule, slot in parents:
+        batch = tuple(shape_of(ct)[: len(shape_of(ct)) - len(shape_of(ans))]) if not prim.trusted else ()
+    for argnum, rule, slot in parents:
         contrib = _apply_vjp(prim, rule, ct, ans, primals, kwargs)
+        if not prim.trusted:
+            contrib = check_cotangent(prim, argnum, "reverse", contrib, batch, primals[argnum])
         if contrib is None:
             continue
         prev = cotangents.get(slot)

@@ -17,7 +17,16 @@ from typing import Any
 import numpy as np
 
 from .. import numpy as dnp
-from ..core import Primitive, concrete, float_dtype, shape_of, size_of
+from ..core import (
+    NeverDifferentiated,
+    Primitive,
+    check_cotangent,
+    check_tangent,
+    concrete,
+    float_dtype,
+    shape_of,
+    size_of,
+)
 from ..tape import TapeEntry
 from .structures import Diagonal, Operator, Sparse
 
@@ -28,13 +37,31 @@ def identity_basis(x: Any) -> np.ndarray:
     return np.eye(n, dtype=float_dtype(x)).reshape((n,) + tuple(shape_of(x)))
 
 
+def never_differentiated(entry: TapeEntry, argnum: int, rule: Callable) -> bool:
+    """Is ``rule`` the rule of an argument registered with None? (Then it
+    contributes nothing, and a float value there is an error.)"""
+    if not isinstance(rule, NeverDifferentiated):
+        return False
+    rule.check(entry.primals[argnum], "explicit")
+    return True
+
+
+def _checked(entry: TapeEntry, argnum: int, result: Any, batch: tuple) -> Any:
+    """A JVP rule's result, checked unless its primitive is trusted."""
+    if entry.prim.trusted:
+        return result
+    return check_tangent(entry.prim, argnum, "explicit", result, batch, entry.ans)
+
+
 def apply_rule(entry: TapeEntry, argnum: int, rule: Callable, basis: Any) -> Any:
     """The JVP rule of ``argnum`` on the whole basis (one call), or row by row
     for rules registered with ``batched=False``."""
     prim, ans, primals, kwargs = entry.prim, entry.ans, entry.primals, entry.kwargs
+    if never_differentiated(entry, argnum, rule):
+        return None
     if prim.jvp_batched:
-        return rule(basis, ans, *primals, **kwargs)
-    rows = [rule(basis[k], ans, *primals, **kwargs) for k in range(basis.shape[0])]
+        return _checked(entry, argnum, rule(basis, ans, *primals, **kwargs), tuple(shape_of(basis)[:1]))
+    rows = [_checked(entry, argnum, rule(basis[k], ans, *primals, **kwargs), ()) for k in range(basis.shape[0])]
     if not prim.multiple_results:
         return dnp.stack(rows)
     stacked: list = []
@@ -86,10 +113,12 @@ def structured_jacobian(entry: TapeEntry, argnum: int, rule: Callable) -> Any:
     """∂ans/∂args[argnum] in the form its primitive declares (see ``Primitive.structure``),
     computed by the primitive's own rules; ``None`` when the rule says "no dependence"."""
     prim, ans, x = entry.prim, entry.ans, entry.primals[argnum]
+    if never_differentiated(entry, argnum, rule):
+        return None
     m, n = fast_size(ans), fast_size(x)
     kind = prim.structure
     if kind == "diagonal":  # one JVP of a ones tangent: the (broadcast) diagonal
-        t = rule(_ones_probe(x), ans, *entry.primals, **entry.kwargs)
+        t = _checked(entry, argnum, rule(_ones_probe(x), ans, *entry.primals, **entry.kwargs), ())
         if t is None:
             return None
         if tuple(shape_of(t)) != tuple(shape_of(ans)):
@@ -100,7 +129,7 @@ def structured_jacobian(entry: TapeEntry, argnum: int, rule: Callable) -> Any:
         cols = np.broadcast_to(np.arange(n).reshape(shape_of(x)), shape_of(ans)).ravel()
         return Sparse(np.arange(m), cols, vals, (m, n))
     if kind == "gather":  # the JVP (the op itself) carries each input index to its outputs
-        moved = rule(_index_probe(tuple(shape_of(x))), ans, *entry.primals, **entry.kwargs)
+        moved = _checked(entry, argnum, rule(_index_probe(tuple(shape_of(x))), ans, *entry.primals, **entry.kwargs), ())
         if moved is None:
             return None
         src = _moved_indices(moved, tuple(shape_of(ans)))
@@ -108,22 +137,26 @@ def structured_jacobian(entry: TapeEntry, argnum: int, rule: Callable) -> Any:
         return Sparse(rows, src[rows], None, (m, n))
     # segment: the transpose (the VJP rule, a gather) says which output each input joins
     transpose = prim.vjp_rule(argnum)
-    if transpose is None:
+    if isinstance(transpose, NeverDifferentiated):
         raise ValueError(
             f"dualrev: primitive '{prim.name}' declares structure='segment' but has no VJP rule for argument "
             f"{argnum}; the explicit mode reads a segment pattern off the transpose. Give it one with dr.defvjp, "
             f"or declare structure='dense'."
         )
     moved = transpose(_index_probe(tuple(shape_of(ans))), ans, *entry.primals, **entry.kwargs)
+    if not prim.trusted:
+        moved = check_cotangent(prim, argnum, "explicit", moved, (), x)
     dst = _moved_indices(moved, tuple(shape_of(x)))
     cols = np.flatnonzero(dst >= 0)
     return Sparse(dst[cols], cols, None, (m, n))
 
 
-def operator_jacobian(entry: TapeEntry, argnum: int, rule: Callable) -> Operator:
+def operator_jacobian(entry: TapeEntry, argnum: int, rule: Callable) -> Operator | None:
     """A dense-kind local Jacobian kept matrix-free: its JVP rule applies it to
     a block of columns, its VJP rule (if the primitive has one) to rows."""
     prim, ans, x = entry.prim, entry.ans, entry.primals[argnum]
+    if never_differentiated(entry, argnum, rule):
+        return None
     in_shape, out_shape = tuple(shape_of(x)), tuple(shape_of(ans))
 
     def jvp(block: Any) -> Any:
@@ -135,14 +168,19 @@ def operator_jacobian(entry: TapeEntry, argnum: int, rule: Callable) -> Operator
         found = prim.vjp_rule(argnum)
     except NotImplementedError:
         found = None
-    if found is None:  # no VJP rule: the operator applies to columns only
+    if found is None or isinstance(found, NeverDifferentiated):  # no VJP rule: columns only
         return Operator(jvp, None, size_of(ans), size_of(x), in_shape, out_shape, False)
     vjp_rule: Callable = found
 
     def vjp(block: Any) -> Any:
         if prim.vjp_batched:
-            return vjp_rule(block, ans, *entry.primals, **entry.kwargs)
-        return dnp.stack([vjp_rule(block[k], ans, *entry.primals, **entry.kwargs) for k in range(shape_of(block)[0])])
+            out = vjp_rule(block, ans, *entry.primals, **entry.kwargs)
+        else:
+            k = shape_of(block)[0]
+            out = dnp.stack([vjp_rule(block[j], ans, *entry.primals, **entry.kwargs) for j in range(k)])
+        if not prim.trusted:
+            out = check_cotangent(prim, argnum, "explicit", out, tuple(shape_of(block)[:1]), x)
+        return out
 
     return Operator(jvp, vjp, size_of(ans), size_of(x), in_shape, out_shape, True)
 
