@@ -13,9 +13,8 @@ cost then performed) and runs the cheapest:
   successor, the matrix-chain dynamic programme on each chain (on the sizes;
   chains of at most :data:`CHAIN_DP_MAX` links, where its O(L³) pays);
 * ``exact``: for at most :data:`EXACT_MAX` intermediate vertices, the
-  cheapest of *all* elimination orders, by dynamic programming over the sets
-  of eliminated vertices (the graph after eliminating a set does not depend
-  on the order, so 2^k states suffice).
+  cheapest of *all* elimination orders, by a search memoised on the state of
+  the (symbolic) graph — exact on the structured cost model.
 
 Plans are cached per graph signature (edges, sizes, label structures), so a
 repeated call with the same program does not plan again.
@@ -33,8 +32,9 @@ from .structures import IDENTITY
 
 #: Longest chain the matrix-chain DP is run on.
 CHAIN_DP_MAX = 120
-#: Most intermediate vertices the exact search over elimination orders handles.
-EXACT_MAX = 10
+#: Most intermediate vertices the exact search over elimination orders handles
+#: (its states grow like 2^k times the structures a set can leave behind).
+EXACT_MAX = 8
 #: How many graph signatures the plan cache remembers.
 CACHE_MAX = 128
 
@@ -138,26 +138,37 @@ def chain_dp(graph: Graph, path: list[int]) -> tuple[list[int], str]:
 
 
 def exact_order(graph: Graph, intermediates: list[int]) -> list[int]:
-    """The cheapest elimination order of all, by DP over eliminated sets."""
-    k = len(intermediates)
-    graphs = {0: graph.symbolic()}
-    best: dict[int, tuple[int, list[int]]] = {0: (0, [])}
-    for size in range(k):
-        for mask in [m for m in best if bin(m).count("1") == size]:
-            cost, order = best.pop(mask)
-            state = graphs.pop(mask)
-            for bit, v in enumerate(intermediates):
-                if mask >> bit & 1:
-                    continue
-                new_mask = mask | 1 << bit
-                total = cost + elimination_cost(state, v)
-                if new_mask not in best or total < best[new_mask][0]:
-                    best[new_mask] = (total, order + [v])
-                if new_mask not in graphs:
-                    nxt = state.copy()
-                    eliminate(nxt, v)
-                    graphs[new_mask] = nxt
-    return best[(1 << k) - 1][1]
+    """The cheapest of all elimination orders, by a depth-first search memoised
+    on the state of the graph.
+
+    The edges left after eliminating a set of vertices do not depend on the
+    order, but their *structure* does (a product may stay diagonal or become
+    dense, a matrix-free operator may or may not have been formed), and so
+    does the cost of what follows. The memo is therefore keyed by the whole
+    symbolic state (``Graph.signature``: edges, sizes and label structures),
+    which makes the search exact on the structured cost model; equal states
+    reached in different orders are searched once."""
+    memo: dict[tuple, tuple[int, list[int]]] = {}
+
+    def best_from(state: Graph, remaining: frozenset) -> tuple[int, list[int]]:
+        if not remaining:
+            return 0, []
+        key = state.signature()
+        found = memo.get(key)
+        if found is not None:
+            return found
+        best: tuple[int, list[int]] | None = None
+        for v in sorted(remaining):
+            nxt = state.copy()
+            cost = eliminate(nxt, v)
+            rest, order = best_from(nxt, remaining - {v})
+            if best is None or cost + rest < best[0]:
+                best = (cost + rest, [v] + order)
+        assert best is not None
+        memo[key] = best
+        return best
+
+    return best_from(graph.symbolic(), frozenset(intermediates))[1]
 
 
 _PLAN_TEXT = {
@@ -166,7 +177,7 @@ _PLAN_TEXT = {
     "reverse": "reverse (foldr): eliminate the {n} intermediate vertices in reverse execution order, "
     "A_v = Σ A_child·J_local",
     "markowitz": "Markowitz vertex elimination of {n} intermediate vertices, the currently cheapest first",
-    "exact": "the cheapest of all elimination orders of the {n} intermediate vertices (DP over eliminated sets)",
+    "exact": "the cheapest of all elimination orders of the {n} intermediate vertices (exhaustive, memoised)",
 }
 
 
