@@ -8,7 +8,8 @@ constructors such as ``zeros`` and ``arange``, predicates, ``random``,
 
 The differentiable functions live in ``dualrev/numpy/_rules/``, one module
 per family (``shape``, ``indexing``, ``joining``, ``unary``, ``binary``,
-``einsum``, ``products``, ``reductions``, ``cumulative``, ``statistics``; the
+``einsum``, ``products``, ``reductions``, ``cumulative``, ``statistics``,
+``binning``; the
 linear algebra in ``inverse``, ``decompositions`` and ``norms``, exposed as
 ``dualrev.numpy.linalg``), and ``nn`` holds the layers of the lecture notes.
 """
@@ -21,6 +22,7 @@ from numpy import random  # noqa: F401
 from . import array_interface as array_interface  # the tracers' ndarray interface
 from ._rules.base import PRIMITIVES as PRIMITIVES
 from ._rules.binary import *  # type: ignore[assignment, no-redef]  # noqa: F403
+from ._rules.binning import *  # type: ignore[assignment, no-redef]  # noqa: F403
 from ._rules.cumulative import *  # type: ignore[no-redef]  # noqa: F403
 from ._rules.einsum import *  # type: ignore[no-redef]  # noqa: F403
 from ._rules.indexing import *  # type: ignore[no-redef]  # noqa: F403
@@ -38,7 +40,8 @@ from .nn import __all__ as _nn_all
 linalg = _importlib.import_module(".linalg", __name__)
 
 _FAMILIES = (
-    "unary", "binary", "reductions", "statistics", "cumulative", "shape", "indexing", "joining", "einsum", "products"
+    "unary", "binary", "reductions", "statistics", "cumulative", "shape", "indexing", "joining", "einsum", "products",
+    "binning",
 )  # fmt: skip
 DIFFERENTIABLE = tuple(
     dict.fromkeys(

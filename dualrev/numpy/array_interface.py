@@ -19,6 +19,7 @@ import numpy as np
 
 from ..core import concrete, dtype_of, shape_of
 from ._rules import binary, cumulative, indexing, products, reductions, shape, statistics, unary
+from ._rules import binning as binning  # registers the overrides of bincount, histogram, unique, full_like
 from ._rules.overrides import FUNCTIONS, UFUNCS
 from ._rules.protocols import (
     INSPECTION_FUNCTIONS,
@@ -111,10 +112,20 @@ class TracerArrayMethods:
         return products.matmul(other, self)
 
     def __floordiv__(self, other: Any) -> Any:
-        return np.floor_divide(concrete(self), concrete(other))  # derivative 0
+        return binary.floor_divide(self, other)  # derivative 0
 
     def __rfloordiv__(self, other: Any) -> Any:
-        return np.floor_divide(concrete(other), concrete(self))
+        return binary.floor_divide(other, self)
+
+    def __divmod__(self, other: Any) -> Any:
+        return binary.divmod_(self, other)
+
+    def __rdivmod__(self, other: Any) -> Any:
+        return binary.divmod_(other, self)
+
+    def __round__(self, ndigits: int | None = None) -> Any:
+        """``round(x)``: ``np.round`` (derivative 0), a traced array like ``x``."""
+        return unary.round(self, decimals=0 if ndigits is None else ndigits)
 
     def __neg__(self) -> Any:
         return negative_p(self)
@@ -157,8 +168,9 @@ class TracerArrayMethods:
         )
 
     def __iter__(self) -> Any:
-        for i in range(len(self)):  # type: ignore[arg-type]
-            yield self[i]
+        if not shape_of(self):
+            raise TypeError("dualrev: iteration over a 0-d (scalar) traced value")
+        return (self[i] for i in range(shape_of(self)[0]))
 
     def __bool__(self) -> bool:
         return bool(concrete(self))
@@ -176,6 +188,12 @@ class TracerArrayMethods:
     def __complex__(self) -> NoReturn:
         _no_conversion("a Python complex")
 
+    def __index__(self) -> NoReturn:
+        _no_conversion("a Python int (an index or a size)")
+
+    def __format__(self, spec: str) -> str:
+        return format(concrete(self), spec)  # printing only: no derivative involved
+
     def item(self, *args: Any, **kwargs: Any) -> NoReturn:
         _no_conversion("a Python scalar (.item())")
 
@@ -187,6 +205,29 @@ class TracerArrayMethods:
     __array_function__ = array_function
 
     # -------------------------------------------------------- attributes
+    def __getattr__(self, name: str) -> NoReturn:
+        # Only reached when normal lookup fails: say what a traced value is.
+        if name.startswith("__"):
+            raise AttributeError(name)
+        if hasattr(np.ndarray, name):
+            hint = f"dualrev.numpy.{name}(x)" if callable(getattr(np, name, None)) else "a dualrev.numpy function"
+            raise AttributeError(
+                f"dualrev: the ndarray attribute .{name} is not supported on traced values; use "
+                f"{hint} if it exists, or dualrev.concrete(x).{name} for the plain value "
+                f"(without derivative)"
+            )
+        raise AttributeError(f"dualrev: a traced value (an ndarray stand-in) has no attribute {name!r}")
+
+    @property
+    def shape(self) -> tuple:
+        return shape_of(self.primal)  # Tracer's attribute
+
+    @shape.setter
+    def shape(self, value: Any) -> NoReturn:
+        raise AttributeError(
+            "dualrev: setting x.shape would reshape a traced array in place; use x = x.reshape(shape)"
+        )
+
     @property
     def T(self) -> Any:
         return shape.transpose(self)

@@ -304,6 +304,28 @@ fmod = _binary(
 )
 
 
+# floor_divide(x, y) = floor(x / y) is piecewise constant (derivative 0);
+# divmod is (floor_divide, remainder), so the remainder keeps its derivative.
+def floor_divide(x: Any, y: Any) -> Any:
+    """``x // y`` on traced values: the plain result (derivative 0 between jumps)."""
+    return np.floor_divide(concrete(x), concrete(y))
+
+
+@numpy_ufunc(np.divmod)
+def divmod_(x: Any, y: Any) -> tuple[Any, Any]:
+    """``np.divmod`` / ``divmod``: ``(x // y, x % y)``, the remainder differentiable."""
+    return floor_divide(x, y), remainder(x, y)
+
+
+# heaviside(x, h) is 0 for x < 0, h at x == 0 and 1 for x > 0 (NaN at NaN):
+# derivative 0 in x (a step), (x == 0) in h.
+@numpy_ufunc(np.heaviside)
+def heaviside(x: Any, h: Any) -> Any:
+    """``np.heaviside``: differentiable in ``h`` where ``x == 0``."""
+    plain = concrete(x)
+    return where(plain == 0, h, np.heaviside(plain, 0.0))  # NaN stays NaN
+
+
 __all__ = [
     "add",
     "subtract",

@@ -115,6 +115,23 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
     raise ValueError("Improper number of dimensions to norm.")
 
 
+@numpy_function(np.linalg.cond)
+def cond(x: Any, p: Any = None) -> Any:
+    """``np.linalg.cond``, differentiated: for ``p`` None/2/−2 the ratio of the
+    largest and smallest singular values (SVD; distinct singular values
+    needed where it is differentiated), for the other ``p`` (``'fro'``,
+    ``'nuc'``, ±1, ±inf) ``norm(A, p) · norm(inv(A), p)``, as NumPy computes it."""
+    nd = ndim_of(x)
+    if nd < 2:
+        raise np.linalg.LinAlgError(f"{nd}-dimensional array given. Array must be at least two-dimensional")
+    if p is None or p == 2 or p == -2:
+        s = svd_p(x)[1]
+        big, small = reductions.max(s, axis=-1), reductions.min(s, axis=-1)
+        return small / big if p == -2 else big / small
+    axes = (nd - 2, nd - 1)
+    return _matrix_norm(x, p, axes, False) * _matrix_norm(inv_p(x), p, axes, False)
+
+
 @numpy_function(np.linalg.vector_norm)
 def vector_norm(x: Any, /, *, axis: Any = None, keepdims: bool = False, ord: Any = 2) -> Any:
     if axis is None:
@@ -134,4 +151,6 @@ def matrix_norm(x: Any, /, *, keepdims: bool = False, ord: Any = "fro") -> Any:
     return _matrix_norm(x, ord, (nd - 2, nd - 1), keepdims)
 
 
+# ``cond`` is not exported: np.linalg.cond reaches it on traced values (__array_function__),
+# so dualrev.numpy.linalg.cond stays NumPy's.
 __all__ = ["matrix_power", "multi_dot", "trace", "norm", "vector_norm", "matrix_norm"]

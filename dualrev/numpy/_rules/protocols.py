@@ -20,7 +20,7 @@ NONDIFF_UFUNCS = {
     np.greater, np.greater_equal, np.less, np.less_equal, np.equal, np.not_equal,
     np.logical_and, np.logical_or, np.logical_not, np.logical_xor,
     np.isfinite, np.isinf, np.isnan, np.signbit, np.floor_divide,
-    np.heaviside, np.bitwise_and, np.bitwise_or, np.invert,
+    np.bitwise_and, np.bitwise_or, np.invert,
 }  # fmt: skip
 UFUNC_REDUCE: dict[np.ufunc, Callable] = {
     np.add: reductions.sum,
@@ -37,12 +37,11 @@ INSPECTION_FUNCTIONS = {
     np.shape, np.ndim, np.size, np.result_type, np.iscomplexobj, np.isrealobj,
     np.allclose, np.isclose, np.array_equal, np.array_equiv, np.argmax, np.argmin,
     np.argsort, np.nonzero, np.count_nonzero, np.isfinite, np.isnan, np.isinf,
-    np.any, np.all, np.sort_complex, np.searchsorted, np.argwhere, np.flatnonzero,
-    np.zeros_like, np.ones_like, np.empty_like, np.full_like, np.can_cast,
+    np.any, np.all, np.searchsorted, np.argwhere, np.flatnonzero,
+    np.zeros_like, np.ones_like, np.empty_like, np.can_cast,
     np.min_scalar_type, np.testing.assert_allclose, np.array_repr, np.array_str,
     np.argpartition, np.isreal, np.iscomplex, np.isscalar, np.may_share_memory,
-    np.shares_memory, np.linalg.matrix_rank, np.linalg.cond, np.digitize, np.histogram,
-    np.bincount, np.unique, np.array2string, np.isneginf, np.isposinf,
+    np.shares_memory, np.linalg.matrix_rank, np.digitize, np.array2string, np.isneginf, np.isposinf,
 }  # fmt: skip
 
 
@@ -90,7 +89,24 @@ def array_ufunc(self: Any, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs:
         "or make it a primitive with dr.primitive and give it rules with dr.defjvp + dr.defvjp."
     )
 
+# NumPy functions that write into an existing plain array: a traced value
+# there would lose its derivative. Each error names the functional spelling.
+WRITES_INTO = {
+    np.copyto: "dualrev.numpy.full_like / broadcast_to / where to build the array",
+    np.put: "dualrev.numpy.where(onehot, value, x) or x + scatter-style sums",
+    np.putmask: "dualrev.numpy.where(mask, value, x)",
+    np.place: "dualrev.numpy.where(mask, value, x)",
+    np.fill_diagonal: "x + dualrev.numpy.diag(values) (or where(eye, value, x))",
+}
+
+
 def array_function(self: Any, func: Callable, types: Any, args: tuple, kwargs: dict) -> Any:
+    if func in WRITES_INTO:
+        raise TypeError(
+            f"dualrev: {_qualified_name(func)} writes a traced value into an array in place (NumPy's "
+            f"full, full_like and fill_diagonal call it too), which would drop its derivative; "
+            f"use {WRITES_INTO[func]} instead"
+        )
     fn = FUNCTIONS.get(func)
     if fn is not None:
         return fn(*args, **kwargs)
@@ -108,6 +124,7 @@ __all__ = [
     "UFUNC_REDUCE",
     "UFUNC_ACCUMULATE",
     "INSPECTION_FUNCTIONS",
+    "WRITES_INTO",
     "array_ufunc",
     "array_function",
 ]
