@@ -160,6 +160,20 @@ def check_tangent(prim: Any, argnum: int, mode: str, result: Any, batch: tuple, 
     )
 
 
+def check_answer(prim: Any, ans: Any, trace: Any) -> None:
+    """Raise ``ValueError`` when an untrusted primitive's implementation,
+    applied to the unwrapped arguments, returned a value of the ``trace``
+    applying it: the implementation closes over one of its traced values."""
+    answers = ans if prim.multiple_results and isinstance(ans, (tuple, list)) else (ans,)
+    if any(isinstance(a, Tracer) and a._trace is trace for a in answers):
+        raise ValueError(
+            f"dualrev: the implementation of primitive '{prim.name}' returned a value traced by the "
+            f"transformation applying it: it closes over a traced value (a variable of the differentiated "
+            f"function). An implementation computes on its arguments only: pass the value to the primitive "
+            f"as an argument (and give that argument a rule)."
+        )
+
+
 def check_cotangent(prim: Any, argnum: int, mode: str, result: Any, batch: tuple, arg: Any) -> Any:
     """The result of an untrusted primitive's VJP rule for argument ``argnum``,
     checked: ``None`` or a cotangent of shape exactly ``batch + arg.shape`` and
@@ -178,9 +192,10 @@ def _check_one(
         raise ValueError(f"{where} returned a {type(result).__name__}; a {what} must be an array (or None for zero)")
     if trace is not None and isinstance(result, Tracer) and result._trace is trace:
         raise ValueError(
-            f"{where} returned a value traced by the transformation applying the rule: the rule closes over a "
-            f"traced value (a variable of the differentiated function). Rules must compute from their "
-            f"arguments (tangent, ans, *args) only; pass the value to the primitive as an argument."
+            f"{where} returned a value traced by the transformation applying the rule: the rule (or, for "
+            f"dr.deflinear, the implementation) closes over a traced value, a variable of the differentiated "
+            f"function. Rules must compute from their arguments (tangent, ans, *args) only; pass the value "
+            f"to the primitive as an argument."
         )
     expected = tuple(batch) + tuple(shape_of(like))
     got = tuple(shape_of(result))

@@ -47,6 +47,7 @@ from ._tracing import (
     NeverDifferentiated,
     Trace,
     Tracer,
+    check_answer,
     check_cotangent,
     check_tangent,
     concrete,
@@ -81,6 +82,7 @@ __all__ = [
     "dtype_of",
     "check_tangent",
     "check_cotangent",
+    "check_answer",
 ]
 
 # --------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from typing import Any
 
 from . import numpy as dnp
 from ._outputs import check_output, split_aux, strip
-from .core import NeverDifferentiated, Primitive, Trace, Tracer, check_tangent, zeros_with_batch
+from .core import NeverDifferentiated, Primitive, Trace, Tracer, check_answer, check_tangent, zeros_with_batch
 from .numpy.array_interface import TracerArrayMethods
 from .tree import TreeDef, tree_flatten
 
@@ -53,6 +53,8 @@ class ForwardTrace(Trace):
         ans = prim(*primals, **kwargs) if enclosing else prim.impl(*primals, **kwargs)
 
         if prim.multiple_results:
+            if not prim.trusted:
+                check_answer(prim, ans, self)
             return self._multiple_results(prim, tangents, ans, primals, kwargs)
         out_tangent = None
         if prim.trusted and (not self.batch or prim.jvp_batched):  # the hot path
@@ -68,6 +70,8 @@ class ForwardTrace(Trace):
                 if contrib is not None:
                     out_tangent = contrib if out_tangent is None else out_tangent + contrib
         else:  # rules that take one direction at a time, or whose results are checked
+            if not prim.trusted:
+                check_answer(prim, ans, self)
             for i, tangent in tangents:
                 contrib = _apply_jvp(prim, i, tangent, ans, primals, kwargs, self)
                 if contrib is not None:
