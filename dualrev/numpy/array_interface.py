@@ -369,8 +369,8 @@ class TracerArrayMethods:
     def any(self, *args: Any, **kwargs: Any) -> Any:
         return np.ndarray.any(concrete(self), *args, **kwargs)
 
-    def searchsorted(self, *args: Any, **kwargs: Any) -> Any:
-        return np.ndarray.searchsorted(concrete(self), *args, **kwargs)
+    def searchsorted(self, v: Any, *args: Any, **kwargs: Any) -> Any:
+        return np.ndarray.searchsorted(concrete(self), concrete(v), *args, **kwargs)
 
     # ------------------------------------------------- in place (refused)
     def sort(self, *args: Any, **kwargs: Any) -> NoReturn:

@@ -247,8 +247,7 @@ def where(condition: Any, x: Any = None, y: Any = None) -> Any:
 
 
 def _triangle(m, k, lower):
-    s = shape_of(m)
-    mask = np.tri(s[-2], s[-1], k=int(k) - (0 if lower else 1), dtype=bool)
+    mask = np.tri(*shape_of(m)[-2:], k=int(k) - (0 if lower else 1), dtype=bool)  # 1-D: NumPy's n × n
     return where_p(mask if lower else ~mask, m, 0.0)
 
 
