@@ -45,8 +45,8 @@ def _no_conversion(kind: str) -> NoReturn:
         f"dualrev: cannot convert a traced value to {kind}: that would drop its derivative. "
         f"Keep it as an array and use dualrev.numpy functions on it; if a NumPy array "
         f"received it by item assignment (a[i] = x), build the array with "
-        f"dualrev.numpy.stack/concatenate/where instead. Use dualrev.concrete(x) for the "
-        f"value alone, without derivative."
+        f"dnp.stack/dnp.concatenate/dnp.where instead (dnp = dualrev.numpy). Use "
+        f"dualrev.concrete(x) for the value alone, without derivative."
     )
 
 
