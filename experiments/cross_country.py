@@ -236,9 +236,9 @@ def run(ctx: common.Context) -> tuple[dict, Any]:
         ),
         "dag_generator": dags.__doc__.strip().splitlines()[0],
         "gap_definition": (
-            "cost.gaps: (candidate - exact) / exact multiply-adds, exact = the library's DP over eliminated sets "
-            "(the cheapest of all elimination orders where the cost of the remaining graph does not depend on "
-            "the order; see summary.exact_beaten for DAGs where a candidate beat it)"
+            "cost.gaps: (candidate - exact) / exact multiply-adds, exact = the library's exhaustive search over "
+            "elimination orders, memoised on the symbolic graph state (exact on the structured cost model; "
+            "summary.exact_beaten lists any DAG where a candidate beat it, and must be empty)"
         ),
         "summary": summary,
         "waist": waist_sweeps,
