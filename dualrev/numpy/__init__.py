@@ -22,7 +22,7 @@ from numpy import random  # noqa: F401
 from . import array_interface as array_interface  # the tracers' ndarray interface
 from ._rules.base import PRIMITIVES as PRIMITIVES
 from ._rules.binary import *  # type: ignore[assignment, no-redef]  # noqa: F403
-from ._rules.binning import *  # type: ignore[assignment, no-redef]  # noqa: F403
+from ._rules.binning import *  # type: ignore[no-redef]  # noqa: F403
 from ._rules.cumulative import *  # type: ignore[no-redef]  # noqa: F403
 from ._rules.einsum import *  # type: ignore[no-redef]  # noqa: F403
 from ._rules.indexing import *  # type: ignore[no-redef]  # noqa: F403

@@ -247,7 +247,9 @@ def where(condition: Any, x: Any = None, y: Any = None) -> Any:
 
 
 def _triangle(m, k, lower):
-    mask = np.tri(*shape_of(m)[-2:], k=int(k) - (0 if lower else 1), dtype=bool)  # 1-D: NumPy's n × n
+    s = shape_of(m)
+    rows = s[-2] if len(s) > 1 else s[-1]  # a 1-D m gives NumPy's n × n
+    mask = np.tri(rows, s[-1], k=int(k) - (0 if lower else 1), dtype=bool)
     return where_p(mask if lower else ~mask, m, 0.0)
 
 
