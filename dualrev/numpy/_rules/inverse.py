@@ -115,27 +115,38 @@ def solve(a: Any, b: Any) -> Any:
 # implemented: differentiating that map in A raises.
 
 
+def _products_without(s):
+    """``c_i = ∏_{j≠i} s_j`` and ``M_ik = ∏_{m∉{i,k}} s_m`` (``M_ii = 0``) of a
+    stack of vectors, without division, in O(n²): products before ``i``,
+    after ``k`` and strictly between them."""
+    n = s.shape[-1]
+    one = np.ones_like(s[..., :1])
+    before = np.cumprod(np.concatenate([one, s[..., :-1]], axis=-1), axis=-1)
+    after = np.flip(np.cumprod(np.concatenate([one, np.flip(s, -1)[..., :-1]], axis=-1), axis=-1), -1)
+    upper = np.triu(np.ones((n, n), dtype=bool), 1)
+    running = np.cumprod(np.where(upper, s[..., None, :], one[..., None]), axis=-1)  # [i, k] = ∏_{i<m≤k}
+    between = np.concatenate([np.ones_like(running[..., :1]), running[..., :-1]], axis=-1)  # ∏_{i<m<k}
+    m = np.where(upper, before[..., :, None] * between * after[..., None, :], 0).astype(s.dtype)
+    return before * after, m + np.swapaxes(m, -1, -2)
+
+
 def _svd_frame(a):
-    """(U, Vᵀ, σ, c, M) of a stack of square matrices (see above)."""
+    """(U, Vᵀ, σ, s) of a stack of square matrices (see above)."""
     u, s, vh = np.linalg.svd(a)
     sigma = np.linalg.det(u) * np.linalg.det(vh)
-    n = s.shape[-1]
-    eye = np.eye(n, dtype=bool)
-    one = s.dtype.type(1)
-    c = np.prod(np.where(eye, one, s[..., None, :]), axis=-1)
-    pair = eye[:, None, :] | eye[None, :, :]  # (i, k, m): m ∈ {i, k}
-    m = np.where(eye, 0, np.prod(np.where(pair, one, s[..., None, None, :]), axis=-1)).astype(s.dtype)
-    return u, vh, sigma[..., None, None], c, m
+    return u, vh, sigma[..., None, None], s
 
 
 def _cofactor_impl(a):
-    u, vh, sigma, c, _ = _svd_frame(a)
+    u, vh, sigma, s = _svd_frame(a)
+    c, _ = _products_without(s)
     return sigma * np.matmul(u * c[..., None, :], vh)
 
 
 def _cofactor_step_impl(a, t):
     """d cof(A)[T] = σ U L(Uᵀ T V) Vᵀ; ``t`` may carry leading batch axes."""
-    u, vh, sigma, _, m = _svd_frame(a)
+    u, vh, sigma, s = _svd_frame(a)
+    _, m = _products_without(s)
     b = np.matmul(np.matmul(np.swapaxes(u, -1, -2), t), np.swapaxes(vh, -1, -2))
     diag_b = np.diagonal(b, axis1=-2, axis2=-1)
     lb = np.matmul(m, diag_b[..., None]) * np.eye(m.shape[-1], dtype=m.dtype) - m * np.swapaxes(b, -1, -2)
