@@ -238,7 +238,16 @@ AUDIT = {
     "np.putmask": (RAISES, _writes(lambda x: np.putmask(x, x > 0.5, 0.0)), (X,)),
     "np.place": (RAISES, _writes(lambda x: np.place(x, x > 0.5, 0.0)), (X,)),
     "np.fill_diagonal": (RAISES, _writes(lambda a: np.fill_diagonal(a, 0.0)), (A,)),
-    "np.interp": (RAISES, lambda x: np.interp(x, [0.0, 1.0], [0.0, 2.0]), (X,)),
+    # Issue 13: differentiated now, or raising where they cannot be.
+    "np.interp": (DIFFERENTIATED, lambda x: np.interp(x, [0.0, 1.0], [0.0, 2.0]), (X,)),
+    "np.interp(fp)": (DIFFERENTIATED, lambda f: np.interp(X, np.linspace(0.0, 1.0, 5), f), (Y,)),
+    "np.angle": (PIECEWISE, None, (X,)),
+    "np.imag": (PIECEWISE, None, (X,)),
+    "np.median": (DIFFERENTIATED, None, (X,)),
+    "np.convolve": (DIFFERENTIATED, None, (X, Y)),
+    "np.array([x, y])": (RAISES, lambda x: np.array([x[0], x[1]]), (X,)),
+    "np.pad(linear_ramp)": (RAISES, lambda x: np.pad(x, 1, mode="linear_ramp"), (X,)),
+    "np.interp(period)": (RAISES, lambda x: np.interp(x, [0.0, 1.0], [0.0, 2.0], period=1.0), (X,)),
 }
 
 

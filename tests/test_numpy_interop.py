@@ -195,9 +195,9 @@ def test_value_methods_run_on_the_value():
 
 # --------------------------------------------------------------- pass-through
 
-PASS_THROUGH = """zeros ones empty full arange linspace eye identity zeros_like ones_like float64
+PASS_THROUGH = """zeros ones empty full arange eye identity zeros_like ones_like float64
 float32 int64 bool_ ndarray dtype pi e inf nan newaxis random allclose isclose array_equal
-asarray array isnan isfinite argmax argsort argmin nonzero count_nonzero searchsorted unique
+isnan isfinite argmax argsort argmin nonzero count_nonzero searchsorted unique
 meshgrid finfo iinfo errstate set_printoptions testing fft polynomial""".split()
 
 
@@ -249,8 +249,8 @@ def test_dualrev_scipy_special_functions():
 
 @pytest.mark.parametrize("mode", MODES)
 def test_function_without_rule_names_it_and_suggests_a_primitive(mode):
-    with pytest.raises(NotImplementedError, match=r"np\.convolve .*dr\.primitive"):
-        dr.grad(lambda v: np.convolve(v, np.ones(2)).sum(), mode=mode)(X[0])
+    with pytest.raises(NotImplementedError, match=r"np\.ediff1d .*dr\.primitive"):
+        dr.grad(lambda v: np.ediff1d(v).sum(), mode=mode)(X[0])
     with pytest.raises(NotImplementedError, match=r"np\.linalg\.eig .*dr\.primitive"):
         dr.grad(lambda v: np.linalg.eig(v[:, :3])[0].sum(), mode=mode)(X)
     with pytest.raises(NotImplementedError, match=r"np\.spacing .*dr\.primitive"):

@@ -9,7 +9,7 @@ constructors such as ``zeros`` and ``arange``, predicates, ``random``,
 The differentiable functions live in ``dualrev/numpy/_rules/``, one module
 per family (``shape``, ``indexing``, ``joining``, ``unary``, ``binary``,
 ``einsum``, ``products``, ``reductions``, ``cumulative``, ``statistics``,
-``binning``; the
+``binning``, ``construction``, ``quantiles``, ``signal``; the
 linear algebra in ``inverse``, ``decompositions`` and ``norms``, exposed as
 ``dualrev.numpy.linalg``), and ``nn`` holds the layers of the lecture notes.
 """
@@ -23,14 +23,17 @@ from . import array_interface as array_interface  # the tracers' ndarray interfa
 from ._rules.base import PRIMITIVES as PRIMITIVES
 from ._rules.binary import *  # type: ignore[assignment, no-redef]  # noqa: F403
 from ._rules.binning import *  # type: ignore[no-redef]  # noqa: F403
+from ._rules.construction import *  # type: ignore[assignment, no-redef]  # noqa: F403
 from ._rules.cumulative import *  # type: ignore[no-redef]  # noqa: F403
 from ._rules.einsum import *  # type: ignore[no-redef]  # noqa: F403
 from ._rules.indexing import *  # type: ignore[no-redef]  # noqa: F403
 from ._rules.joining import *  # type: ignore[no-redef]  # noqa: F403
 from ._rules.products import *  # type: ignore[assignment, no-redef]  # noqa: F403
+from ._rules.quantiles import *  # type: ignore[assignment, no-redef]  # noqa: F403
 from ._rules.reductions import *  # type: ignore[assignment, no-redef]  # noqa: F403
 from ._rules.shape import *  # type: ignore[no-redef]  # noqa: F403
 from ._rules.shape import unbroadcast as unbroadcast
+from ._rules.signal import *  # type: ignore[no-redef]  # noqa: F403
 from ._rules.statistics import *  # type: ignore[assignment, no-redef]  # noqa: F403
 from ._rules.unary import *  # type: ignore[assignment, no-redef]  # noqa: F403
 from .nn import *  # noqa: F403
@@ -41,7 +44,7 @@ linalg = _importlib.import_module(".linalg", __name__)
 
 _FAMILIES = (
     "unary", "binary", "reductions", "statistics", "cumulative", "shape", "indexing", "joining", "einsum", "products",
-    "binning",
+    "binning", "construction", "signal", "quantiles",
 )  # fmt: skip
 DIFFERENTIABLE = tuple(
     dict.fromkeys(

@@ -43,8 +43,9 @@ absolute_p = unary.absolute.primitive
 def _no_conversion(kind: str) -> NoReturn:
     raise TypeError(
         f"dualrev: cannot convert a traced value to {kind}: that would drop its derivative. "
-        f"Keep it as an array and use dualrev.numpy functions on it; if a NumPy array "
-        f"received it by item assignment (a[i] = x), build the array with "
+        f"Keep it as an array and use dualrev.numpy functions on it: np.array([x, ...]) and "
+        f"np.asarray of lists holding traced values are dnp.array([x, ...]) / dnp.asarray; if a "
+        f"NumPy array received it by item assignment (a[i] = x), build the array with "
         f"dnp.stack/dnp.concatenate/dnp.where instead (dnp = dualrev.numpy). Use "
         f"dualrev.concrete(x) for the value alone, without derivative."
     )

@@ -10,13 +10,20 @@ Each module imports only the ones listed before it (bottom to top):
   helpers of rules built on them (``expand_rank``, ``expand_tangent``,
   ``unbroadcast``);
 * ``indexing``: getitem/scatter_add, concatenate/stack, ``where``, and the
-  gathers built on them (take, sort, diagonal, pad, tril, ...);
+  gathers built on them (take, sort, diagonal, tril, ...);
+* ``construction``: ``array``/``asarray`` of nested lists of traced values,
+  ``r_``/``c_``, linspace, select, pad, and copy/real/imag/conj on real input;
 * ``joining``: stacking, splitting, tiling, flipping and rolling;
 * ``unary`` and ``binary``: elementwise functions;
 * ``einsum`` and ``products``: multilinear products;
 * ``reductions``, ``cumulative`` and ``statistics``: sums, extrema, running
   sums and products, moments;
-* ``inverse``, ``decompositions`` and ``norms``: ``dualrev.numpy.linalg``.
+* ``quantiles`` and ``signal``: median/quantile/percentile and the NaN
+  moments; interp, convolve/correlate, gradient, trapezoid, polyval, cov;
+* ``binning``: bincount, histogram, unique, full_like;
+* ``inverse``, ``decompositions`` and ``norms``: ``dualrev.numpy.linalg``;
+* ``arrayapi``: the array-API products of ``numpy.linalg`` (matmul, vecdot, ...);
+* ``protocols``: the ``__array_ufunc__``/``__array_function__`` dispatch.
 
 The public namespaces (``dualrev.numpy``, ``dualrev.numpy.linalg``,
 ``dualrev.scipy.special``) re-export these functions; the tracer's ndarray

@@ -121,4 +121,40 @@ def diff(a: Any, n: int = 1, axis: int = -1, prepend: Any = np._NoValue, append:
     return a
 
 
-__all__ = ["cumsum", "cumprod", "diff"]
+def _cumulative(x: Any, axis: Any, include_initial: bool, running: Any, identity: float, name: str) -> Any:
+    """The array-API spelling: ``axis`` may be omitted for 1-D input only, and
+    ``include_initial`` prepends the identity."""
+    nd = ndim_of(x)
+    if nd == 0:
+        raise ValueError(f"{name} does not support 0-D arrays")
+    if axis is None:
+        if nd > 1:
+            raise ValueError("For arrays which have more than one dimension ``axis`` argument is required.")
+        axis = 0
+    out = running(x, axis=axis)
+    if not include_initial:
+        return out
+    shape = list(shape_of(x))
+    shape[axis] = 1
+    return concatenate([np.full(shape, identity, dtype=x.dtype), out], axis=axis)
+
+
+@numpy_function(np.cumulative_sum)
+def cumulative_sum(
+    x: Any, /, *, axis: Any = None, dtype: Any = None, out: Any = None, include_initial: bool = False
+) -> Any:
+    no_out(out, {}, "cumulative_sum")
+    x = x if dtype is None else x.astype(dtype)
+    return _cumulative(x, axis, include_initial, cumsum, 0.0, "cumulative_sum")
+
+
+@numpy_function(np.cumulative_prod)
+def cumulative_prod(
+    x: Any, /, *, axis: Any = None, dtype: Any = None, out: Any = None, include_initial: bool = False
+) -> Any:
+    no_out(out, {}, "cumulative_prod")
+    x = x if dtype is None else x.astype(dtype)
+    return _cumulative(x, axis, include_initial, cumprod, 1.0, "cumulative_prod")
+
+
+__all__ = ["cumsum", "cumprod", "diff", "cumulative_sum", "cumulative_prod"]

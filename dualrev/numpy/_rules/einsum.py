@@ -108,11 +108,29 @@ def _parse_einsum(subscripts: str, shapes: list) -> tuple:
     return specs, out, free
 
 
+def _sublist(labels: Any) -> str:
+    return "".join("..." if label is Ellipsis else _LETTERS[int(label)] for label in labels)
+
+
+def _from_sublists(args: tuple) -> tuple[str, list]:
+    """``einsum(op0, sub0, op1, sub1, ..., [out])`` as string subscripts and operands."""
+    k = len(args) // 2
+    operands = list(args[0 : 2 * k : 2])
+    subscripts = ",".join(_sublist(s) for s in args[1 : 2 * k : 2])
+    if len(args) % 2:
+        subscripts += "->" + _sublist(args[-1])
+    return subscripts, operands
+
+
 @numpy_function(np.einsum)
 def einsum(subscripts: Any, *operands: Any, out: Any = None, optimize: Any = False, **kwargs: Any) -> Any:
-    """``np.einsum`` (string subscripts) on traced operands."""
-    if out is not None or kwargs or not isinstance(subscripts, str):
-        raise TypeError("dualrev: einsum of traced values takes string subscripts and no out=/dtype= arguments")
+    """``np.einsum`` on traced operands: string subscripts, or the sublist
+    form ``einsum(op0, [0, 1], op1, [1, 2], [0, 2])``."""
+    if not isinstance(subscripts, str):
+        subscripts, operands_list = _from_sublists((subscripts, *operands))
+        operands = tuple(operands_list)
+    if out is not None or kwargs:
+        raise TypeError("dualrev: einsum of traced values takes no out=/dtype= arguments")
     arrays = [as_operand(o) for o in operands]
     specs, out_spec, free = _parse_einsum(subscripts, [tuple(shape_of(o)) for o in arrays])
     extra, extra_specs = [], []

@@ -1,5 +1,5 @@
 """Indexing and selection: getitem/scatter_add, concatenate, where, and the
-gathers built on them (take, sort, diagonal, pad, tril/triu ...).
+gathers built on them (take, sort, diagonal, tril/triu ...).
 
 getitem and scatter_add are mutual transposes; concatenate's transpose cuts
 the cotangent into slices. ``where`` is linear in its two value arguments (the
@@ -268,13 +268,20 @@ def triu(m: Any, k: int = 0) -> Any:
 
 @numpy_function(np.take)
 def take(a: Any, indices: Any, axis: Any = None, out: Any = None, mode: str = "raise") -> Any:
-    if out is not None or mode != "raise":
-        raise TypeError("dualrev: take of a traced value supports neither out= nor mode=")
+    """A gather; ``mode="wrap"`` wraps the indices around, ``"clip"`` clips them to the axis."""
+    if out is not None:
+        raise TypeError("dualrev: take of a traced value takes no out= argument")
     indices = np.asarray(concrete(indices))
     if axis is None:
         a, axis = ravel(a), 0
     length = shape_of(a)[axis]
-    if np.any((indices < -length) | (indices >= length)):
+    if mode == "wrap" and length:
+        indices = indices % length
+    elif mode == "clip" and length:
+        indices = np.clip(indices, 0, length - 1)
+    elif mode not in ("raise", "wrap", "clip"):
+        raise ValueError(f"clipmode must be one of 'clip', 'raise', or 'wrap' (got {mode!r})")
+    elif np.any((indices < -length) | (indices >= length)):
         raise IndexError(f"index out of bounds for axis {axis} with size {length}")
     return index_explicit(a, along(axis, ndim_of(a), indices % length if length else indices))
 
@@ -331,27 +338,6 @@ def repeat(a: Any, repeats: Any, axis: Any = None) -> Any:
     return index_explicit(a, along(axis, ndim_of(a), idx))
 
 
-@numpy_function(np.pad)
-def pad(array: Any, pad_width: Any, mode: str = "constant", **kwargs: Any) -> Any:
-    """``np.pad`` in ``constant`` mode: ``array`` scattered into zeros (linear in
-    ``array``) plus the constant border (a constant)."""
-    if mode != "constant":
-        raise NotImplementedError(
-            f"dualrev: pad(mode={mode!r}) of a traced value is not supported; mode='constant' is"
-        )
-    n = ndim_of(array)
-    widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (n, 2))
-    s = tuple(shape_of(array))
-    new_shape = tuple(int(d + lo + hi) for d, (lo, hi) in zip(s, widths))
-    index = tuple(slice(int(lo), int(lo) + d) for d, (lo, _) in zip(s, widths))
-    inner = scatter_add_p(array, index=index, shape=new_shape, in_ndim=n)
-    constant_values = concrete(kwargs.get("constant_values", 0))
-    if np.all(np.asarray(constant_values) == 0):
-        return inner
-    border = np.pad(np.zeros(s, dtype=array.dtype), widths, mode="constant", constant_values=constant_values)
-    return inner + border
-
-
 def _diagonal_index(d1: int, d2: int, offset: int) -> tuple[np.ndarray, np.ndarray]:
     rows = np.arange(max(0, min(d1 + min(offset, 0), d2 - max(offset, 0))))
     return rows + max(-offset, 0), rows + max(offset, 0)
@@ -393,7 +379,6 @@ __all__ = [
     "sort",
     "partition",
     "repeat",
-    "pad",
     "diagonal",
     "diag",
 ]

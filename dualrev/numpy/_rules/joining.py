@@ -13,6 +13,7 @@ import numpy as np
 
 from ...core import shape_of
 from .base import ndim_of, normalize_axes
+from .construction import operand
 from .indexing import along, as_operand, concatenate, index_explicit
 from .overrides import numpy_function
 from .shape import broadcast_to, ravel, reshape, transpose
@@ -70,10 +71,12 @@ def column_stack(tup: Any) -> Any:
     return concatenate([reshape(a, (-1, 1)) if ndim_of(a) < 2 else a for a in tup], axis=1)
 
 
-@numpy_function(np.append)
+@numpy_function(np.append, sequences=True)
 def append(arr: Any, values: Any, axis: Any = None) -> Any:
+    """Lists of traced values are stacked first (``dnp.append(x, [a, b])``)."""
+    arr, values = operand(arr), operand(values)
     if axis is None:
-        return concatenate([ravel(as_operand(arr)), ravel(as_operand(values))], axis=0)
+        return concatenate([ravel(arr), ravel(values)], axis=0)
     return concatenate([arr, values], axis=axis)
 
 
@@ -115,6 +118,31 @@ def hsplit(ary: Any, indices_or_sections: Any) -> Any:
 @numpy_function(np.vsplit)
 def vsplit(ary: Any, indices_or_sections: Any) -> Any:
     return split(ary, indices_or_sections, axis=0)
+
+
+@numpy_function(np.dsplit)
+def dsplit(ary: Any, indices_or_sections: Any) -> Any:
+    if ndim_of(ary) < 3:
+        raise ValueError("dsplit only works on arrays of 3 or more dimensions")
+    return split(ary, indices_or_sections, axis=2)
+
+
+@numpy_function(np.rollaxis)
+def rollaxis(a: Any, axis: int, start: int = 0) -> Any:
+    """NumPy's construction: one transpose."""
+    n = ndim_of(a)
+    (axis,) = (ax % n for ax in normalize_axes(axis, n))
+    start = start + n if start < 0 else start
+    if not 0 <= start < n + 1:
+        raise np.exceptions.AxisError(f"start arg requires {-n} <= start < {n + 1}, but {start} was passed in")
+    if axis < start:
+        start -= 1
+    if axis == start:
+        return a
+    axes = list(range(n))
+    axes.remove(axis)
+    axes.insert(start, axis)
+    return transpose(a, axes)
 
 
 @numpy_function(np.tile)
@@ -198,6 +226,8 @@ __all__ = [
     "split",
     "hsplit",
     "vsplit",
+    "dsplit",
+    "rollaxis",
     "tile",
     "flip",
     "fliplr",

@@ -58,7 +58,16 @@ def _traced_item(values: Any) -> bool:
     return False
 
 
-def fallback(plain: Callable, *, sequences: bool = False) -> Callable[[F], F]:
+def traced_tree(value: Any) -> bool:
+    """Whether ``value`` is traced or holds a traced value in nested lists and tuples."""
+    if isinstance(value, Tracer):
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(traced_tree(item) for item in value)
+    return False
+
+
+def fallback(plain: Callable, *, sequences: bool = False, nested: bool = False) -> Callable[[F], F]:
     """Decorator: call ``plain`` (unchanged arguments) when nothing is traced.
 
     "Traced" looks at the positional arguments and the keyword values, and one
@@ -67,10 +76,25 @@ def fallback(plain: Callable, *, sequences: bool = False) -> Callable[[F], F]:
     that take a sequence of arrays (``concatenate``, ``stack``, ...). Other
     functions skip that scan: their tuples are shapes and axes, and scanning
     ``(2, 4)`` would be a third of what ``dnp.reshape`` adds to ``np.reshape``.
+    With ``nested`` a first argument that is a list or tuple is scanned at
+    every depth (``dnp.max([a, b])``, ``dnp.mean([[a, 1.0], [b, c]])``).
     """
 
     def decorate(fn: F) -> F:
-        if sequences:
+        if nested:
+
+            @functools.wraps(fn)
+            def wrapper(*args: Any, **kwargs: Any) -> Any:
+                if args and isinstance(args[0], (list, tuple)) and traced_tree(args[0]):
+                    return fn(*args, **kwargs)
+                for arg in args:
+                    if isinstance(arg, Tracer):
+                        return fn(*args, **kwargs)
+                if kwargs and _traced_item(kwargs.values()):
+                    return fn(*args, **kwargs)
+                return plain(*args, **kwargs)
+
+        elif sequences:
 
             @functools.wraps(fn)
             def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -97,11 +121,13 @@ def fallback(plain: Callable, *, sequences: bool = False) -> Callable[[F], F]:
     return decorate
 
 
-def numpy_function(np_fn: Callable, *aliases: Callable, sequences: bool = False) -> Callable[[F], F]:
+def numpy_function(
+    np_fn: Callable, *aliases: Callable, sequences: bool = False, nested: bool = False
+) -> Callable[[F], F]:
     """Decorator: the fast path to ``np_fn`` (see :func:`fallback`), and the
     ``__array_function__`` override of ``np_fn`` and of its ``aliases``
     (``np.round``/``np.around``)."""
-    fast = fallback(np_fn, sequences=sequences)
+    fast = fallback(np_fn, sequences=sequences, nested=nested)
 
     def decorate(fn: F) -> F:
         wrapper = fast(fn)
@@ -171,4 +197,7 @@ def ufunc_entry(prim: Primitive, nargs: int, *overrides: Callable) -> EntryPoint
     return cast(EntryPoint, entry)
 
 
-__all__ = ["EntryPoint", "FUNCTIONS", "UFUNCS", "fallback", "numpy_function", "numpy_ufunc", "override", "ufunc_entry"]
+__all__ = [
+    "EntryPoint", "FUNCTIONS", "UFUNCS", "traced_tree", "fallback", "numpy_function", "numpy_ufunc", "override",
+    "ufunc_entry",
+]  # fmt: skip

@@ -221,4 +221,20 @@ def cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1, axi
     return moveaxis(c, -1, axisc)
 
 
-__all__ = ["matmul", "dot", "outer", "inner", "vdot", "cross"]
+@numpy_ufunc(np.vecdot)
+def vecdot(x1: Any, x2: Any, /, **kwargs: Any) -> Any:
+    """Σ x1 x2 along ``axis`` (default the last), broadcasting the rest (real input: no conjugate)."""
+    axis = kwargs.pop("axis", -1)
+    if kwargs:
+        raise TypeError(f"dualrev: vecdot of traced values takes no {sorted(kwargs)}")
+    return (x1 * x2).sum(axis=axis)
+
+
+@numpy_function(np.matrix_transpose)
+def matrix_transpose(x: Any, /) -> Any:
+    if ndim_of(x) < 2:
+        raise ValueError("Input array must be at least 2-dimensional")
+    return mT(x)
+
+
+__all__ = ["matmul", "dot", "outer", "inner", "vdot", "cross", "vecdot", "matrix_transpose"]

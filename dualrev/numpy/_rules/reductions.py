@@ -21,10 +21,12 @@ import scipy.special
 
 from ...core import Tracer, concrete, shape_of
 from .base import Sample, ndim_of, normalize_axes, register, sample_arrays
+from .binary import maximum, minimum
+from .construction import operand
 from .indexing import diagonal, where
 from .overrides import fallback, numpy_function
 from .shape import broadcast_to_p, expand_dims, reshape, reshape_p, transpose
-from .unary import exp
+from .unary import absolute, exp, log
 
 
 def _kept_shape(x: Any, axes: tuple) -> tuple:
@@ -95,18 +97,37 @@ sum_p = register(
 )
 
 
-@numpy_function(np.sum)
-def sum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False, **kwargs: Any) -> Any:  # noqa: A001
-    no_out(out, kwargs, "sum")
+def _masked(a: Any, kwargs: dict, fill: float) -> Any:
+    """``a`` with ``fill`` where NumPy's ``where=`` mask (popped from ``kwargs``) is False."""
+    mask = kwargs.pop("where", np._NoValue)
+    if mask is np._NoValue or mask is True:
+        return a
+    return where(np.broadcast_to(concrete(mask), shape_of(a)), a, fill)
+
+
+@numpy_function(np.sum, nested=True)
+def sum(  # noqa: A001
+    a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False, initial: Any = 0, **kw: Any
+) -> Any:
+    """``where=`` sums the selected entries only; ``initial`` is added."""
+    a = _masked(operand(a), kw, 0.0)
+    no_out(out, kw, "sum")
     if dtype is not None:
         a = a.astype(dtype)
-    return sum_p(a, axis=normalize_axes(axis, ndim_of(a)), keepdims=bool(keepdims))
+    total = sum_p(a, axis=normalize_axes(axis, ndim_of(a)), keepdims=bool(keepdims))
+    return total if initial is np._NoValue or (not isinstance(initial, Tracer) and initial == 0) else total + initial
 
 
-@numpy_function(np.mean)
+@numpy_function(np.mean, nested=True)
 def mean(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False, **kwargs: Any) -> Any:
-    no_out(out, kwargs, "mean")
-    return sum(a, axis=axis, dtype=dtype, keepdims=keepdims) / count(a, axis)
+    """``where=``: the mean of the selected entries."""
+    a = operand(a)
+    mask = kwargs.pop("where", np._NoValue)
+    if mask is np._NoValue or mask is True:
+        return sum(a, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **kwargs) / count(a, axis)
+    mask = np.broadcast_to(concrete(mask), shape_of(a))
+    total = sum(a, axis=axis, dtype=dtype, out=out, keepdims=keepdims, where=mask, **kwargs)
+    return total / np.sum(mask, axis=axis, keepdims=keepdims)
 
 
 # ------------------------------------------------------------------ max, min
@@ -149,24 +170,46 @@ min_p = register(
 )
 
 
-@numpy_function(np.max, np.amax)
-def max(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False, **kwargs: Any) -> Any:  # noqa: A001
-    no_out(out, kwargs, "max")
-    return max_p(a, axis=normalize_axes(axis, ndim_of(a)), keepdims=bool(keepdims))
+def _extremum(prim: Any, a: Any, axis: Any, out: Any, keepdims: bool, initial: Any, kwargs: dict, name: str) -> Any:
+    """max/min with NumPy's ``initial`` (one more candidate) and ``where=``
+    (which needs ``initial``: the masked-out entries become it)."""
+    a = operand(a)
+    mask = kwargs.get("where", np._NoValue)
+    if mask is not np._NoValue and mask is not True:
+        if initial is np._NoValue:
+            raise ValueError(
+                f"reduction operation '{'maximum' if name == 'max' else 'minimum'}' does not have an identity, "
+                "so to use a where mask one has to specify 'initial'"
+            )
+        a = _masked(a, kwargs, concrete(initial))
+    no_out(out, kwargs, name)
+    result = prim(a, axis=normalize_axes(axis, ndim_of(a)), keepdims=bool(keepdims))
+    if initial is np._NoValue:
+        return result
+    return (maximum if name == "max" else minimum)(result, initial)
 
 
-@numpy_function(np.min, np.amin)
-def min(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False, **kwargs: Any) -> Any:  # noqa: A001
-    no_out(out, kwargs, "min")
-    return min_p(a, axis=normalize_axes(axis, ndim_of(a)), keepdims=bool(keepdims))
+@numpy_function(np.max, np.amax, nested=True)
+def max(  # noqa: A001
+    a: Any, axis: Any = None, out: Any = None, keepdims: bool = False, initial: Any = np._NoValue, **kwargs: Any
+) -> Any:
+    return _extremum(max_p, a, axis, out, keepdims, initial, kwargs, "max")
+
+
+@numpy_function(np.min, np.amin, nested=True)
+def min(  # noqa: A001
+    a: Any, axis: Any = None, out: Any = None, keepdims: bool = False, initial: Any = np._NoValue, **kwargs: Any
+) -> Any:
+    return _extremum(min_p, a, axis, out, keepdims, initial, kwargs, "min")
 
 
 amax = max
 amin = min
 
 
-@numpy_function(np.ptp)
+@numpy_function(np.ptp, nested=True)
 def ptp(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False) -> Any:
+    a = operand(a)
     return max(a, axis=axis, out=out, keepdims=keepdims) - min(a, axis=axis, keepdims=keepdims)
 
 
@@ -211,12 +254,17 @@ prod_p = register(
 )
 
 
-@numpy_function(np.prod)
-def prod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False, **kwargs: Any) -> Any:
-    no_out(out, kwargs, "prod")
+@numpy_function(np.prod, nested=True)
+def prod(
+    a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False, initial: Any = 1, **kw: Any
+) -> Any:
+    """``where=``: the product of the selected entries; ``initial`` multiplies it."""
+    a = _masked(operand(a), kw, 1.0)
+    no_out(out, kw, "prod")
     if dtype is not None:
         a = a.astype(dtype)
-    return prod_p(a, axis=normalize_axes(axis, ndim_of(a)), keepdims=bool(keepdims))
+    result = prod_p(a, axis=normalize_axes(axis, ndim_of(a)), keepdims=bool(keepdims))
+    return result if initial is np._NoValue or (not isinstance(initial, Tracer) and initial == 1) else result * initial
 
 
 # ---------------------------------------------------------------- logsumexp
@@ -235,9 +283,25 @@ logsumexp_p = register(
 
 
 @fallback(scipy.special.logsumexp)
-def logsumexp(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    """log Σ exp(a) over ``axis``, computed stably; its gradient is softmax(a)."""
-    return logsumexp_p(a, axis=normalize_axes(axis, ndim_of(a)), keepdims=bool(keepdims))
+def logsumexp(a: Any, axis: Any = None, b: Any = None, keepdims: bool = False, return_sign: bool = False) -> Any:
+    """log Σ exp(a) over ``axis``, computed stably; its gradient is softmax(a).
+
+    With weights ``b``: log |Σ b exp(a)| = m + log |Σ b exp(a − m)| for the
+    (constant) maximum m, differentiable in ``a`` and ``b``; ``return_sign``
+    also returns the sign of the sum."""
+    if b is None and not return_sign:
+        return logsumexp_p(a, axis=normalize_axes(axis, ndim_of(a)), keepdims=bool(keepdims))
+    a = operand(a)
+    b = np.ones((), dtype=a.dtype) if b is None else operand(b)
+    shape = np.broadcast_shapes(shape_of(a), shape_of(b))
+    plain = np.where(np.broadcast_to(concrete(b), shape) != 0, concrete(a), -np.inf)
+    m = np.max(plain, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0.0)
+    total = sum(b * exp(a - m), axis=axis, keepdims=keepdims)
+    sign = np.sign(concrete(total))
+    m_out = m if keepdims else np.squeeze(m, axis=axis)
+    result = (log(absolute(total)) if return_sign else log(total)) + m_out  # SciPy: nan for a negative sum
+    return (result, sign) if return_sign else result
 
 
 # -------------------------------------------------------------------- trace

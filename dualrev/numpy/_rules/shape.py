@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ...core import Primitive, shape_of
+from ...core import Primitive, concrete, shape_of
 from .base import ndim_of, register, shape_samples
 from .overrides import numpy_function
 
@@ -62,19 +62,38 @@ def _resolve_shape(newshape: Any, size: int) -> tuple:
     return newshape
 
 
+def _memory_order(a: Any, order: str, name: str) -> str:
+    """``"C"`` or ``"F"``: NumPy's reading of ``order`` (``"A"``: F for a
+    Fortran-contiguous value, else C; ``"K"``: the value's memory order)."""
+    if order in ("C", "F", None):
+        return order or "C"
+    if order in ("A", "K"):
+        flags = np.asarray(concrete(a)).flags
+        if flags.f_contiguous and not flags.c_contiguous:
+            return "F"
+        if order == "A" or flags.c_contiguous:
+            return "C"
+    raise NotImplementedError(f"dualrev: {name}(order={order!r}) of a non-contiguous traced value is not supported")
+
+
 @numpy_function(np.reshape)
 def reshape(a: Any, newshape: Any = None, order: str = "C", *, shape: Any = None) -> Any:
-    """``np.reshape``, differentiable (C order only for traced values)."""
+    """``np.reshape``, differentiable; ``order="F"`` reverses the axes around a C-order reshape."""
     if shape is not None:
         newshape = shape
-    if order != "C":
-        raise NotImplementedError("dualrev: reshape of a traced value supports order='C' only")
     s = shape_of(a)
-    return reshape_p(a, shape=_resolve_shape(newshape, math.prod(s)), in_ndim=len(s))
+    target = _resolve_shape(newshape, math.prod(s))
+    if _memory_order(a, order, "reshape") == "F":
+        flipped = transpose_p(a, axes=tuple(range(len(s)))[::-1])
+        out = reshape_p(flipped, shape=target[::-1], in_ndim=len(s))
+        return transpose_p(out, axes=tuple(range(len(target)))[::-1])
+    return reshape_p(a, shape=target, in_ndim=len(s))
 
 
 @numpy_function(np.ravel)
 def ravel(a: Any, order: str = "C") -> Any:
+    if order == "K":
+        order = _memory_order(a, order, "ravel")
     return reshape(a, (-1,), order=order)
 
 
