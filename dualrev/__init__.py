@@ -27,6 +27,7 @@ from .core import (
 )
 from .explicit import ExplicitCost, ExplicitMemoryError
 from .ledger import Cost
+from .sparse import Colouring, SparseCost, colouring, hessian_sparsity, jacobian_sparsity
 from .tree import tree_flatten, tree_map, tree_unflatten
 
 __version__ = "0.1.0"
@@ -43,6 +44,11 @@ __all__ = [
     "vjp",
     "hessian",
     "hvp",
+    "jacobian_sparsity",
+    "hessian_sparsity",
+    "colouring",
+    "Colouring",
+    "SparseCost",
     "Primitive",
     "primitive",
     "defjvp",

@@ -34,6 +34,7 @@ from .core import dtype_of, float_dtype, shape_of, size_of
 from .forward import forward_pass
 from .ledger import build_cost, check_return_cost
 from .reverse import reverse_pass
+from .sparse import pick_colouring, sparse_hessian, sparse_jacobian
 from .tree import TreeDef, tree_flatten, tree_unflatten
 
 __all__ = [
@@ -180,6 +181,10 @@ def jacobian(
     return_cost: bool = False,
     chunk_size: int | None = None,
     structure: str = "structured",
+    sparse: bool = False,
+    sparsity: Any = None,
+    colouring: Any = None,
+    coloring: Any = None,
 ) -> Callable:
     """The full Jacobian: for each output leaf of shape ``out`` and input leaf of
     shape ``in``, an array of shape ``out + in``.
@@ -204,8 +209,15 @@ def jacobian(
     multiply-adds (and its :class:`~dualrev.explicit.ExplicitCost` as
     ``cost.explicit``), and the passes forward and reverse would take
     (``cost.alternatives``). Without it nothing is measured.
+
+    ``sparse=True`` (implied by ``sparsity=`` or ``colouring=``/``coloring=``):
+    a ``scipy.sparse`` CSR matrix (outputs × differentiated inputs, flattened)
+    from one compressed pass (``return_cost``: a ``SparseCost``), see :mod:`dualrev.sparse`.
     """
     who = "jacobian"
+    colour = pick_colouring(colouring, coloring, who)
+    if sparse or sparsity is not None or colour is not None:
+        return sparse_jacobian(fun, argnums, mode, has_aux, return_cost, sparsity, colour)
     check_mode(mode, who)
     check_order(order, who)
     check_structure(structure, who)
@@ -306,14 +318,31 @@ def _nested_modes(mode: Any, who: str) -> tuple[str, str]:
     raise ValueError(f"{who}: mode must be a mode name or an (outer, inner) pair, got {mode!r}")
 
 
-def hessian(fun: Callable, argnums: Argnums = 0, mode: Any = ("forward", "reverse")) -> Callable:
+def hessian(
+    fun: Callable,
+    argnums: Argnums = 0,
+    mode: Any = ("forward", "reverse"),
+    *,
+    sparse: bool = False,
+    sparsity: Any = None,
+    colouring: Any = None,
+    coloring: Any = None,
+    return_cost: bool = False,
+) -> Callable:
     """The Hessian of a scalar function: shape ``x.shape + x.shape``.
 
     Computed as the Jacobian of the gradient. ``mode`` is an ``(outer, inner)``
     pair: the default ``("forward", "reverse")`` is forward-over-reverse (one
     reverse sweep differentiated by a batch of JVPs: the cheapest choice); any
     pair of modes works, or a single mode name for both.
+
+    ``sparse=True`` (implied by ``sparsity=``/``colouring=``): a CSR matrix by
+    forward-over-reverse with a star colouring, see :mod:`dualrev.sparse`
+    (``return_cost=True``: ``(H, SparseCost)``, sparse path only).
     """
+    colour = pick_colouring(colouring, coloring, "hessian")
+    if sparse or sparsity is not None or colour is not None:
+        return sparse_hessian(fun, argnums, mode, return_cost, sparsity, colour)
     outer, inner = _nested_modes(mode, "hessian")
     return jacobian(grad(fun, argnums, mode=inner), argnums, mode=outer)
 

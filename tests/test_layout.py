@@ -120,7 +120,7 @@ LAYERS = [
     ("dualrev.numpy", "dualrev.scipy"),
     ("dualrev._outputs", "dualrev.forward", "dualrev.tape", "dualrev.reverse"),
     ("dualrev.explicit",),
-    ("dualrev._arguments", "dualrev._jacobians", "dualrev.ledger", "dualrev.api"),
+    ("dualrev._arguments", "dualrev._jacobians", "dualrev.ledger", "dualrev.api", "dualrev.sparse"),
     ("dualrev.testing", "dualrev"),
 ]
 
