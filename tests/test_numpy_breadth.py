@@ -120,6 +120,10 @@ CASES = [
     ("einsum_sublist_implicit", lambda xp, x: xp.einsum(x, [1, 0]), (A,)),
     ("einsum_sublist_ellipsis", lambda xp, x: xp.einsum(x, [Ellipsis, 1], [1, Ellipsis]), (C3,)),
     ("einsum_sublist_trace", lambda xp, x: xp.einsum(x[:, :3], [0, 0]), (A,)),
+    ("einsum_size1_broadcast", lambda xp, x: xp.einsum("ij,ij->i", x[:, :1], x), (A,)),
+    ("einsum_size1_broadcast_out", lambda xp, x: xp.einsum("ij,ij->ij", x[:1], x), (A,)),
+    ("einsum_size1_ellipsis", lambda xp, x: xp.einsum("...i,...i->...", x[:1], x), (A,)),
+    ("einsum_transpose_of_transpose", lambda xp, x: xp.einsum("ji->ij", xp.einsum("ij->ji", x)), (A,)),
     ("gradient", lambda xp, x: xp.gradient(x), (V,)),
     ("gradient_2d", lambda xp, x: xp.gradient(x, 0.5, edge_order=2)[1], (A,)),
     ("gradient_axis", lambda xp, x: xp.gradient(x, axis=1), (C3,)),
@@ -220,6 +224,7 @@ SECOND_ORDER = [
     ("max_initial", lambda x: dnp.max(x**2, initial=0.1)),
     ("mean_where", lambda x: dnp.mean(x**3, where=V > 0)),
     ("einsum_sublist", lambda x: dnp.einsum(x, [0], x, [1], [1, 0])),
+    ("einsum_size1", lambda x: dnp.einsum("ij,ij->i", dnp.reshape(x[:2], (2, 1)), dnp.reshape(x[1:], (2, 2)))),
 ]
 
 

@@ -21,7 +21,7 @@ from ...core import dtype_of, shape_of
 from .base import Sample, ndim_of, register, sample_arrays
 from .indexing import as_operand
 from .overrides import numpy_function
-from .shape import reshape, reshape_p, sum_to_p
+from .shape import broadcast_to_p, reshape, reshape_p, sum_to_p
 
 _LETTERS = string.ascii_letters
 
@@ -60,6 +60,12 @@ def _einsum_vjp(i, g, ans, *operands, specs, out):
     result = einsum_p(*[p for p, _ in pieces], specs=tuple(sp for _, sp in pieces), out=spec)
     want = tuple(shape_of(x))
     rshape = tuple(shape_of(result))
+    core = rshape[len(rshape) - len(spec) :]
+    if any(r == 1 and w != 1 for r, w in zip(core, want[len(want) - len(spec) :])):
+        # A size-1 axis of another operand that NumPy broadcast against x's.
+        full = tuple(max(r, w) for r, w in zip(core, want[len(want) - len(spec) :]))
+        result = broadcast_to_p(result, shape=full, in_ndim=len(spec))
+        rshape = tuple(shape_of(result))
     if rshape[len(rshape) - len(want) :] == want and len(rshape) - len(want) == ndim_of(g) - ndim_of(ans):
         return result
     # Lead axes of the answer that x was broadcast along: sum them away.
