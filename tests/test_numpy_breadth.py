@@ -97,6 +97,14 @@ CASES = [
     ("quantile_higher", lambda xp, x: xp.quantile(x, 0.3, method="higher"), (V,)),
     ("quantile_midpoint", lambda xp, x: xp.quantile(x, 0.3, method="midpoint"), (V,)),
     ("quantile_nearest", lambda xp, x: xp.quantile(x, [0.3, 0.6], method="nearest"), (V,)),
+    ("nanquantile", lambda xp, x: xp.nanquantile(x, [0.3, 0.5], axis=1), (NAN,)),
+    ("nanquantile_all", lambda xp, x: xp.nanquantile(x, 0.7), (NAN,)),
+    ("nanquantile_lower", lambda xp, x: xp.nanquantile(x, 0.7, axis=0, method="lower"), (NAN,)),
+    ("nanquantile_nearest", lambda xp, x: xp.nanquantile(x, [0.2, 0.6], axis=1, method="nearest"), (NAN,)),
+    ("nanpercentile", lambda xp, x: xp.nanpercentile(x, 40, axis=0, keepdims=True), (NAN,)),
+    ("nanmedian", lambda xp, x: xp.nanmedian(x, axis=1), (NAN,)),
+    ("nanmedian_all", lambda xp, x: xp.nanmedian(x), (NAN,)),
+    ("nanmedian_keepdims", lambda xp, x: xp.nanmedian(x, axis=0, keepdims=True), (NAN,)),
     ("nanvar", lambda xp, x: xp.nanvar(x, axis=1, ddof=1), (NAN,)),
     ("nanstd", lambda xp, x: xp.nanstd(x), (NAN,)),
     ("nanstd_keepdims", lambda xp, x: xp.nanstd(x, axis=0, keepdims=True), (NAN,)),
@@ -267,6 +275,13 @@ def test_quantile_ties_follow_the_stable_argsort():
     np.testing.assert_array_equal(g, [1.0, 0.0, 0.0, 0.0])
     g = dr.grad(lambda v: dnp.median(v))(x)
     np.testing.assert_array_equal(g, [0.0, 0.0, 0.5, 0.5])
+
+
+def test_nan_quantiles_of_a_slice_of_nans_are_nan():
+    x = np.array([[np.nan, np.nan], [1.0, 2.0]])
+    got = dr.jvp(lambda v: dnp.nanmedian(v, axis=1), (x,), (np.ones_like(x),))
+    np.testing.assert_array_equal(got[0], [np.nan, 1.5])
+    np.testing.assert_array_equal(got[1][1], 1.0)
 
 
 def test_differentiable_name_counts():

@@ -20,7 +20,7 @@ from ...core import concrete, shape_of
 from . import reductions
 from .base import ndim_of, normalize_axes
 from .construction import operand
-from .indexing import sort, take, where
+from .indexing import sort, take, take_along_axis, where
 from .overrides import numpy_function
 from .shape import reshape, transpose
 from .unary import safe_sqrt
@@ -53,7 +53,16 @@ def _finish(result: Any, q_ndim: int, keep_shape: tuple, keepdims: bool) -> Any:
     return result
 
 
-def _quantile(a: Any, q: Any, axis: Any, method: str, keepdims: bool) -> Any:
+def _gather(s: Any, index: np.ndarray) -> Any:
+    """``s[..., index]`` for an index of shape ``kept + q.shape`` (one per slice)."""
+    kept = tuple(shape_of(s))[:-1]
+    flat = take_along_axis(s, index.reshape(kept + (-1,)), axis=-1)
+    return reshape(flat, tuple(index.shape))
+
+
+def _quantile(a: Any, q: Any, axis: Any, method: str, keepdims: bool, nan: bool = False) -> Any:
+    """Quantiles of the sorted slices; with ``nan`` of their non-NaN entries
+    (sorted last), whose number differs from slice to slice."""
     if method not in _METHODS:
         raise NotImplementedError(
             f"dualrev: quantile(method={method!r}) of a traced value is not supported; {_METHODS} are"
@@ -63,19 +72,19 @@ def _quantile(a: Any, q: Any, axis: Any, method: str, keepdims: bool) -> Any:
     if np.any((qc < 0) | (qc > 1)):
         raise ValueError("Quantiles must be in the range [0, 1]")
     s, keep_shape = _last_axis(operand(a), axis)
-    n = shape_of(s)[-1]
-    virtual = (n - 1) * q
-    vc = (n - 1) * qc
+    kept, n = tuple(shape_of(s))[:-1], shape_of(s)[-1]
+    counts = np.sum(~np.isnan(concrete(s)), axis=-1) if nan else np.full(kept, n)
+    last = np.maximum(counts - 1, 0).reshape(kept + (1,) * qc.ndim)
+    virtual = (counts.reshape(last.shape) - 1) * q
+    vc = np.asarray(concrete(virtual))
     if method == "nearest":
-        index = np.around(vc).astype(np.intp)
-        return _finish(take(s, index, axis=-1), qc.ndim, keep_shape, keepdims)
-    lo = np.clip(np.floor(vc), 0, n - 1).astype(np.intp)
-    hi = np.clip(lo + 1, 0, n - 1)
+        return _finish(_gather(s, np.clip(np.around(vc), 0, last).astype(np.intp)), qc.ndim, keep_shape, keepdims)
+    lo = np.clip(np.floor(vc), 0, last).astype(np.intp)
+    hi = np.minimum(lo + 1, last)
     if method in ("lower", "higher"):
-        return _finish(
-            take(s, lo if method == "lower" else np.ceil(vc).astype(np.intp), axis=-1), qc.ndim, keep_shape, keepdims
-        )
-    below, above = take(s, lo, axis=-1), take(s, hi, axis=-1)
+        index = lo if method == "lower" else np.clip(np.ceil(vc), 0, last).astype(np.intp)
+        return _finish(_gather(s, index), qc.ndim, keep_shape, keepdims)
+    below, above = _gather(s, lo), _gather(s, hi)
     gamma: Any = virtual - lo if method == "linear" else np.where(vc == lo, 0.0, 0.5)
     gc = np.asarray(concrete(gamma))
     gap = above - below  # NumPy's lerp, from the nearer end
@@ -128,6 +137,48 @@ def median(a: Any, axis: Any = None, out: Any = None, overwrite_input: bool = Fa
 # ---------------------------------------------------------- NaN-ignoring
 
 
+@numpy_function(np.nanquantile, nested=True)
+def nanquantile(
+    a: Any,
+    q: Any,
+    axis: Any = None,
+    out: Any = None,
+    overwrite_input: bool = False,
+    method: str = "linear",
+    keepdims: bool = False,
+    **kwargs: Any,
+) -> Any:
+    """Quantiles of the non-NaN entries (NaN for a slice of NaNs only)."""
+    reductions.no_out(out, kwargs, "nanquantile")
+    return _quantile(a, q, axis, method, keepdims, nan=True)
+
+
+@numpy_function(np.nanpercentile, nested=True)
+def nanpercentile(
+    a: Any,
+    q: Any,
+    axis: Any = None,
+    out: Any = None,
+    overwrite_input: bool = False,
+    method: str = "linear",
+    keepdims: bool = False,
+    **kwargs: Any,
+) -> Any:
+    reductions.no_out(out, kwargs, "nanpercentile")
+    return _quantile(a, operand(q) / 100, axis, method, keepdims, nan=True)
+
+
+@numpy_function(np.nanmedian, nested=True)
+def nanmedian(a: Any, axis: Any = None, out: Any = None, overwrite_input: bool = False, keepdims: bool = False) -> Any:
+    """The median of the non-NaN entries: the mean of the one or two middle ones."""
+    reductions.no_out(out, {}, "nanmedian")
+    s, keep_shape = _last_axis(operand(a), axis)
+    counts = np.sum(~np.isnan(concrete(s)), axis=-1)
+    middle = np.stack([np.maximum(counts - 1, 0) // 2, counts // 2], axis=-1)
+    result = reductions.mean(_gather(s, middle), axis=-1)
+    return reshape(result, keep_shape) if keepdims else result
+
+
 @numpy_function(np.nanprod, nested=True)
 def nanprod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False, **kwargs: Any) -> Any:
     """Π over the non-NaN entries (NaN entries count as 1, derivative 0)."""
@@ -162,4 +213,6 @@ def nanstd(
     return safe_sqrt(nanvar(a, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims, **kwargs))
 
 
-__all__ = ["quantile", "percentile", "median", "nanprod", "nanvar", "nanstd"]
+__all__ = [
+    "quantile", "percentile", "median", "nanquantile", "nanpercentile", "nanmedian", "nanprod", "nanvar", "nanstd",
+]  # fmt: skip
