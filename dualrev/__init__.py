@@ -13,6 +13,7 @@ Public API: :func:`grad`, :func:`value_and_grad`, :func:`jacobian`,
 """
 
 from . import numpy, testing
+from . import scipy as scipy  # registers the differentiable SciPy functions and their overrides
 from .api import MODES, grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
 from .core import (
     Primitive,

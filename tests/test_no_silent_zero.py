@@ -229,6 +229,21 @@ AUDIT = {
     "np.heaviside(x)": (PIECEWISE, lambda x: np.heaviside(x - 0.5, 0.5), (X,)),
     "np.unique": (DIFFERENTIATED, None, (X,)),
     "np.full_like": (DIFFERENTIATED, lambda x: dnp.full_like(x, x[0]), (X,)),
+    # scipy.special through dualrev.scipy (the ufuncs dispatch on traced values).
+    **{f"scipy.special.{n}": (DIFFERENTIATED, getattr(scipy.special, n), (X,)) for n in """gamma rgamma loggamma
+        erfinv erfcinv erfcx ndtr log_ndtr ndtri log_expit entr exp1 expi j0 j1 y0 y1 i0 i1 k0 k1 i0e k1e""".split()},
+    **{f"scipy.special.{n}": (DIFFERENTIATED, getattr(scipy.special, n), (X, Y)) for n in
+       "beta betaln xlogy xlog1py kl_div rel_entr".split()},
+    "scipy.special.gammasgn": (PIECEWISE, scipy.special.gammasgn, (X,)),
+    **{f"scipy.special.{n}(order, x)": (DIFFERENTIATED, (lambda f: lambda x: f(1.5 if f is not scipy.special.yn
+        else 2, x))(getattr(scipy.special, n)), (X,)) for n in "jv yv iv ive kv kve yn".split()},
+    "scipy.special.betainc(x)": (DIFFERENTIATED, lambda x: scipy.special.betainc(2.0, 3.0, x), (X,)),
+    "scipy.special.gammainc(x)": (DIFFERENTIATED, lambda x: scipy.special.gammainc(2.0, x), (X,)),
+    "scipy.special.gammaincc(x)": (DIFFERENTIATED, lambda x: scipy.special.gammaincc(2.0, x), (X,)),
+    **{f"scipy.special.{n}(traced order)": (RAISES, lambda v, x, f=getattr(scipy.special, n): f(v, x), (X, Y))
+       for n in "jv yn iv kv".split()},
+    "scipy.special.betainc(traced a)": (RAISES, lambda a, x: scipy.special.betainc(a, 2.0, x), (X, Y)),
+    "scipy.special.gammainc(traced a)": (RAISES, scipy.special.gammainc, (X, Y)),
     # Raising: what cannot be differentiated says so.
     "np.sort_complex": (RAISES, None, (X,)),
     "np.full": (RAISES, lambda x: np.full(3, x[0]), (X,)),

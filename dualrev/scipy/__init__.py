@@ -1,8 +1,10 @@
-"""``dualrev.scipy``: differentiable versions of a few SciPy functions.
+"""``dualrev.scipy``: differentiable versions of SciPy functions.
 
-Only ``dualrev.scipy.special`` for now; the SciPy ufuncs it covers (``expit``,
-``erf``, …) also dispatch from plain ``scipy.special`` calls on traced values
-through ``__array_ufunc__``.
+* ``special``: the special functions (gamma family, error functions, Bessel
+  functions, incomplete beta/gamma in their last argument, logsumexp, …);
+
+The SciPy ufuncs covered also dispatch from plain ``scipy.special`` calls on
+traced values through ``__array_ufunc__``.
 """
 
-from . import special  # noqa: F401
+from . import linalg, signal, special, stats  # noqa: F401
