@@ -12,4 +12,5 @@ benchmarks use too.
 EXPERIMENTS = (
     "chain_cost", "io_shape", "local_jacobian", "memory", "paths", "bracketing", "structure", "cross_country",
     "sparsity",
+    "tutorial_figures",
 )

@@ -121,6 +121,7 @@ LAYERS = [
     ("dualrev._outputs", "dualrev.forward", "dualrev.tape", "dualrev.reverse"),
     ("dualrev.explicit",),
     ("dualrev._arguments", "dualrev._jacobians", "dualrev.ledger", "dualrev.api", "dualrev.sparse"),
+    ("dualrev.draw",),
     ("dualrev.testing", "dualrev"),
 ]
 
