@@ -26,6 +26,7 @@ from .core import (
     is_traced,
     primitive,
 )
+from .draw import draw
 from .explicit import ExplicitCost, ExplicitMemoryError
 from .ledger import Cost
 from .sparse import Colouring, SparseCost, colouring, hessian_sparsity, jacobian_sparsity
@@ -64,4 +65,5 @@ __all__ = [
     "tree_map",
     "testing",
     "numpy",
+    "draw",
 ]
