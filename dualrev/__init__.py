@@ -9,12 +9,14 @@ True
 Public API: :func:`grad`, :func:`value_and_grad`, :func:`jacobian`,
 :func:`jvp`, :func:`vjp`, :func:`hessian`, :func:`hvp`, the mode names
 :data:`MODES`, and the extension surface :func:`primitive`, :func:`defjvp`,
-:func:`defvjp`, :func:`deflinear`.
+:func:`defvjp`, :func:`deflinear`; checkpointing: :func:`checkpoint`,
+:func:`checkpoint_loop`, :class:`CheckpointStats`, :func:`min_step_evaluations`.
 """
 
 from . import numpy, testing
 from . import scipy as scipy  # registers the differentiable SciPy functions and their overrides
 from .api import MODES, grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
+from .checkpointing import CheckpointStats, checkpoint, checkpoint_loop, min_step_evaluations
 from .core import (
     Primitive,
     concrete,
@@ -46,6 +48,10 @@ __all__ = [
     "vjp",
     "hessian",
     "hvp",
+    "checkpoint",
+    "checkpoint_loop",
+    "CheckpointStats",
+    "min_step_evaluations",
     "jacobian_sparsity",
     "hessian_sparsity",
     "colouring",

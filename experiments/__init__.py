@@ -11,6 +11,7 @@ benchmarks use too.
 
 EXPERIMENTS = (
     "chain_cost", "io_shape", "local_jacobian", "memory", "paths", "bracketing", "structure", "cross_country",
+    "checkpointing",
     "sparsity",
     "tutorial_figures",
 )

@@ -120,7 +120,8 @@ LAYERS = [
     ("dualrev.numpy", "dualrev.scipy"),
     ("dualrev._outputs", "dualrev.forward", "dualrev.tape", "dualrev.reverse"),
     ("dualrev.explicit",),
-    ("dualrev._arguments", "dualrev._jacobians", "dualrev.ledger", "dualrev.api", "dualrev.sparse"),
+    ("dualrev._arguments", "dualrev._jacobians", "dualrev.ledger", "dualrev.api", "dualrev.sparse",
+     "dualrev.checkpointing"),
     ("dualrev.draw",),
     ("dualrev.testing", "dualrev"),
 ]
