@@ -31,6 +31,7 @@ from .core import (
 from .draw import draw
 from .explicit import ExplicitCost, ExplicitMemoryError
 from .ledger import Cost
+from .scipy import integrate as _scipy_integrate  # noqa: F401 - after the API, which it uses (odeint's rules)
 from .sparse import Colouring, SparseCost, colouring, hessian_sparsity, jacobian_sparsity
 from .tree import tree_flatten, tree_map, tree_unflatten
 
