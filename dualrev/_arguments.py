@@ -11,12 +11,12 @@ import numpy as np
 
 from ._outputs import cast_like
 from .core import Tracer, dtype_of, shape_of
+from .explicit.linearize import STRUCTURE_MODES
 from .tree import TreeDef, tree_flatten, tree_unflatten
 
 MODES = ("forward", "reverse", "explicit")
 MODES_OR_AUTO = MODES + ("auto",)
 ORDERS = ("forward", "reverse", "optimal")
-STRUCTURE_MODES = ("structured", "dense")
 
 
 def check_mode(mode: Any, who: str) -> str:

@@ -28,7 +28,7 @@ from .plans import Plan, plans_for
 from .structures import IDENTITY, to_dense
 
 #: What ``structure=`` accepts.
-STRUCTURE_MODES = ("structured", "dense")  # the same as dualrev._arguments.STRUCTURE_MODES
+STRUCTURE_MODES = ("structured", "dense")
 
 
 class LinearizeTrace(RecordingTrace):
