@@ -6,7 +6,9 @@ of a busy machine hits all of them alike and their ratios stay meaningful.
 Each implementation is first warmed up for ``warmup_seconds`` (which also
 calibrates how many calls one sample makes), then sampled ``repeats`` times
 with the garbage collector paused; the figure reported is the median time
-per call.
+per call. An implementation whose warm-up call takes over
+``slow_call_seconds`` (eager JAX on op_overhead: ~0.3 s for 300 ops) gets
+fewer samples, so that it does not dominate the run's length.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ def settings(quick: bool) -> Protocol:
         warmup_seconds=0.01 if quick else 0.1,
         warmup_calls=2,
         round_up=False,
+        slow_call_seconds=0.1,
+        slow_call_repeats=3 if quick else 5,
         pause_gc=True,
     )
 

@@ -1,5 +1,5 @@
-"""mlp_grad (the gradient of a 4-layer tanh MLP's mean squared error) and hvp
-(a Hessian-vector product of that loss with respect to the first weights)."""
+"""mlp_grad: the gradient of a 4-layer tanh MLP's mean squared error with
+respect to all weights and biases (the MLP is shared with :mod:`.hvp`)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ import dualrev.numpy as dnp
 from timing import Protocol
 
 from ..harness import time_interleaved
+from . import replay
 from .check import check_close
+from .jaxpeer import add_jax, to_jax
 
 MLP_BATCH = 64
 MLP_LAYERS = 4
@@ -89,6 +91,13 @@ def _mlp_grad_case(D: int, protocol: Protocol, libs: dict) -> dict:
         "hand grad": lambda: mlp_hand_grad(params, x, y),
         "dualrev grad": lambda: dr_grad(params, x, y),
     }
+    expected = mlp_hand_grad(params, x, y)
+    check_close(dr_grad(params, x, y), expected, f"mlp_grad D={D}")
+    notes: dict[str, str] = {}
+    if replay.available("grad"):
+        other = ({k: 1.01 * v for k, v in params.items()}, x, y)
+        replay.add_replay(impls, notes, "dualrev grad (replay)", lambda: dr.grad(mlp_loss, mode="reverse", replay=True),
+                          dr_grad, (params, x, y), other, f"mlp_grad D={D} (replay)")
     if "autograd" in libs:
         import autograd.numpy as anp
 
@@ -98,7 +107,12 @@ def _mlp_grad_case(D: int, protocol: Protocol, libs: dict) -> dict:
         tparams, tx, ty, tloss, tgrad = _torch_mlp(libs["torch"], params, x, y)
         impls["torch f"] = lambda: tloss(tparams)
         impls["torch grad"] = tgrad
-    check_close(dr_grad(params, x, y), mlp_hand_grad(params, x, y), f"mlp_grad D={D}")
+    if "jax" in libs:
+        jax = libs["jax"]
+        jargs = to_jax(jax, (params, x, y))
+        loss = functools.partial(mlp_loss, np_=jax.numpy)
+        add_jax(impls, jax, "f", loss, jargs, mlp_loss(params, x, y, np_=np), f"mlp f D={D}", eager=False)
+        add_jax(impls, jax, "grad", jax.grad(loss), jargs, expected, f"mlp_grad D={D}")
     times = time_interleaved(impls, protocol)
     unit = times["numpy f"]
     return {
@@ -106,56 +120,5 @@ def _mlp_grad_case(D: int, protocol: Protocol, libs: dict) -> dict:
         "case": {"D": D, "batch": MLP_BATCH},
         "times_s": times,
         "ratio_to_numpy_f": {k: t / unit for k, t in times.items()},
+        "notes": notes,
     }
-
-
-def bench_hvp(protocol: Protocol, libs: dict) -> list[dict]:
-    D = 256
-    rng = np.random.default_rng(3)
-    params = mlp_params(D, rng)
-    x = rng.standard_normal((MLP_BATCH, D))
-    y = rng.standard_normal((MLP_BATCH, D))
-    V = rng.standard_normal((D, D))
-
-    def loss_w1(W1, np_=dnp):
-        return mlp_loss({**params, "W1": W1}, x, y, np_=np_)
-
-    W1 = params["W1"]
-    dr_grad = dr.grad(loss_w1, mode="reverse")
-    impls: dict[str, Callable] = {
-        "numpy f": lambda: loss_w1(W1, np_=np),
-        "dualrev grad": lambda: dr_grad(W1),
-        "dualrev hvp": lambda: dr.hvp(loss_w1, (W1,), (V,)),
-    }
-    if "autograd" in libs:
-        import autograd.numpy as anp
-
-        ag_hvp = libs["autograd"].hessian_tensor_product(functools.partial(loss_w1, np_=anp))
-        impls["autograd hvp"] = lambda: ag_hvp(W1, V)
-    if "torch" in libs:
-        torch = libs["torch"]
-        tW1, tV = torch.tensor(W1), torch.tensor(V)
-        tparams = {k: torch.tensor(v) for k, v in params.items()}
-        tx, ty = torch.tensor(x), torch.tensor(y)
-
-        def torch_hvp():
-            leaf = tW1.detach().requires_grad_(True)
-            value = mlp_loss({**tparams, "W1": leaf}, tx, ty, np_=torch)
-            (g,) = torch.autograd.grad(value, leaf, create_graph=True)
-            return torch.autograd.grad(g, leaf, tV)[0]
-
-        impls["torch hvp"] = torch_hvp
-    # reference: central difference of the gradient along V
-    eps = 1e-5
-    reference = (dr_grad(W1 + eps * V) - dr_grad(W1 - eps * V)) / (2 * eps)
-    check_close(dr.hvp(loss_w1, (W1,), (V,))[0], reference, "hvp", rtol=1e-4, atol=1e-6 * np.abs(reference).max())
-    times = time_interleaved(impls, protocol)
-    return [
-        {
-            "workload": "hvp",
-            "case": {"D": D, "wrt": "W1"},
-            "times_s": times,
-            "ratio_to_numpy_f": {k: t / times["numpy f"] for k, t in times.items()},
-            "hvp_over_dualrev_grad": times["dualrev hvp"] / times["dualrev grad"],
-        }
-    ]

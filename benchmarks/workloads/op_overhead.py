@@ -15,7 +15,9 @@ import dualrev.numpy as dnp
 from timing import Protocol
 
 from ..harness import time_interleaved
+from . import replay
 from .check import check_close
+from .jaxpeer import add_jax
 
 N_OPS = 300
 OP_CYCLE = ("sin", "scale", "add_x", "exp", "tanh")
@@ -121,6 +123,10 @@ def bench_op_overhead(protocol: Protocol, libs: dict) -> list[dict]:
         "dualrev grad": lambda: dr_grad(x),
         "dualrev jvp": lambda: dr.jvp(chain, (x,), (v,)),
     }
+    check_close(dr_grad(x), chain_hand_grad(x), "op_overhead grad")
+    check_close(dr.jvp(chain, (x,), (v,))[1], chain_hand_jvp(x, v)[1], "op_overhead jvp")
+    notes: dict[str, str] = {}
+    _add_replay(impls, notes, x, v)
     if "autograd" in libs:
         import autograd.numpy as anp
 
@@ -135,8 +141,8 @@ def bench_op_overhead(protocol: Protocol, libs: dict) -> list[dict]:
         impls["torch f"] = tf
         impls["torch grad"] = tgrad
         impls["torch jvp"] = tjvp
-    check_close(dr_grad(x), chain_hand_grad(x), "op_overhead grad")
-    check_close(dr.jvp(chain, (x,), (v,))[1], chain_hand_jvp(x, v)[1], "op_overhead jvp")
+    if "jax" in libs:
+        _add_jax(impls, libs["jax"], x, v)
     times = time_interleaved(impls, protocol)
     rows = [
         {
@@ -145,10 +151,37 @@ def bench_op_overhead(protocol: Protocol, libs: dict) -> list[dict]:
             "times_s": times,
             "us_per_op": {k: 1e6 * t / N_OPS for k, t in times.items()},
             "ratio_to_numpy_f": {k: t / times["numpy f"] for k, t in times.items()},
+            "notes": notes,
         }
     ]
     rows.append(bench_dispatch(protocol, x))
     return rows
+
+
+def _add_jax(impls: dict, jax: Any, x: np.ndarray, v: np.ndarray) -> None:
+    """jax.grad and jax.jvp of the same chain on jax.numpy, eager and jitted
+    (eager, every op is dispatched on its own: ~1000× slower per op than jit)."""
+    f = functools.partial(chain, np_=jax.numpy)
+    jx, jv = jax.numpy.asarray(x), jax.numpy.asarray(v)
+    add_jax(impls, jax, "f", f, (jx,), chain(x, np_=np), "op_overhead f", eager=False)
+    add_jax(impls, jax, "grad", jax.grad(f), (jx,), chain_hand_grad(x), "op_overhead grad")
+    jvp = lambda x, v: jax.jvp(f, (x,), (v,))[1]
+    add_jax(impls, jax, "jvp", jvp, (jx, jv), chain_hand_jvp(x, v)[1], "op_overhead jvp")
+
+
+def _add_replay(impls: dict, notes: dict, x: np.ndarray, v: np.ndarray) -> None:
+    """``dualrev grad (replay)`` and ``dualrev jvp (replay)`` when dualrev has replay."""
+    if not replay.available("grad"):
+        return
+    other = (0.7 * x,)
+    unreplayed = dr.grad(chain, mode="reverse")
+    replay.add_replay(impls, notes, "dualrev grad (replay)", lambda: dr.grad(chain, mode="reverse", replay=True),
+                      unreplayed, (x,), other, "op_overhead grad (replay)")
+    if replay.available("jvp"):
+        make = lambda: lambda x, v: dr.jvp(chain, (x,), (v,), replay=True)
+        ref = lambda x, v: dr.jvp(chain, (x,), (v,))
+        replay.add_replay(impls, notes, "dualrev jvp (replay)", make, ref, (x, v), (0.7 * x, -v),
+                          "op_overhead jvp (replay)")
 
 
 def bench_dispatch(protocol: Protocol, x: np.ndarray) -> dict:
