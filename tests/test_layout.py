@@ -123,7 +123,7 @@ LAYERS = [
     ("dualrev._arguments", "dualrev._jacobians", "dualrev.ledger", "dualrev.api", "dualrev.sparse",
      "dualrev.checkpointing", "dualrev.scipy.integrate"),
     ("dualrev.draw",),
-    ("dualrev.testing", "dualrev"),
+    ("dualrev.testing", "dualrev._surface", "dualrev._surface_samples", "dualrev"),
 ]
 
 

@@ -127,7 +127,13 @@ def eigh(a: _Any, b: _Any = None, *, lower: bool = True, eigvals_only: bool = Fa
     uplo = "L" if lower else "U"
     if eigvals_only:
         return _eigvalsh(a, UPLO=uplo)
-    return _eigh(a, UPLO=uplo)
+    w, v = _eigh(a, UPLO=uplo)
+    if len(_shape_of(a)) != 2:
+        return w, v
+    # NumPy's and SciPy's drivers may choose opposite signs: take SciPy's (a constant factor per vector).
+    theirs = _linalg.eigh(_concrete(a), lower=lower)[1]
+    signs = _np.where(_np.sum(theirs * _concrete(v), axis=-2, keepdims=True) < 0, -1.0, 1.0)
+    return w, v * signs
 
 
 @_fallback(_linalg.solve_sylvester)

@@ -225,14 +225,17 @@ def cov(
         X = X.astype(dtype)
     if ddof is None:
         ddof = 0 if bias else 1
-    w = None
+    w: Any = None
     if fweights is not None:
-        w = np.asarray(concrete(fweights), dtype=float)
+        if isinstance(fweights, Tracer):  # NumPy's fweights are integer counts
+            raise TypeError("dualrev: cov(fweights=...) are integer frequency counts, not differentiable; "
+                            "pass them as a plain array (aweights may be traced)")  # fmt: skip
+        w = np.asarray(fweights, dtype=float)
     if aweights is not None:
-        aw = np.asarray(concrete(aweights), dtype=float)
+        aw = operand(aweights)  # differentiable, as in NumPy's formula
         w = aw if w is None else w * aw
     avg, w_sum = average(X, axis=1, weights=w, returned=True)
-    w_sum = np.asarray(concrete(w_sum))[0]
+    w_sum = w_sum[0]
     if w is None:
         fact: Any = shape_of(X)[1] - ddof
     elif ddof == 0:
@@ -240,7 +243,7 @@ def cov(
     elif aweights is None:
         fact = w_sum - ddof
     else:
-        fact = w_sum - ddof * np.sum(w * aw) / w_sum
+        fact = w_sum - ddof * reductions.sum(w * aw) / w_sum
     X = X - reshape(avg, (-1, 1))
     c = dot(X, transpose(X if w is None else X * w))
     c = c * (1.0 / fact)
