@@ -17,17 +17,8 @@ from . import numpy, testing
 from . import scipy as scipy  # registers the differentiable SciPy functions and their overrides
 from .api import MODES, grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
 from .checkpointing import CheckpointStats, checkpoint, checkpoint_loop, min_step_evaluations
-from .core import (
-    Primitive,
-    concrete,
-    defjvp,
-    defjvp_argnum,
-    deflinear,
-    defvjp,
-    defvjp_argnum,
-    is_traced,
-    primitive,
-)
+from .core import Primitive, concrete, is_traced
+from .define import defjvp, defjvp_argnum, deflinear, defvjp, defvjp_argnum, primitive
 from .draw import draw
 from .explicit import ExplicitCost, ExplicitMemoryError
 from .ledger import Cost

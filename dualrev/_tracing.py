@@ -26,6 +26,10 @@ import numpy as np
 # --------------------------------------------------------------------------
 
 _levels = itertools.count(1)
+#: The keyword arguments of a call that has none: one shared dict, so that a
+#: tape entry does not carry a fresh empty dict. Never mutated (rules receive
+#: ``**kwargs``, a copy).
+NO_KWARGS: dict = {}
 
 
 class Trace:
@@ -42,6 +46,15 @@ class Trace:
 
     def process(self, prim: Any, args: tuple, kwargs: dict) -> Any:  # pragma: no cover
         raise NotImplementedError
+
+    # Calls of one or two positional arguments and no keywords (the common
+    # case: elementwise ops, operators). Interpreters may specialise them;
+    # by default they are ``process``.
+    def process1(self, prim: Any, x: Any) -> Any:
+        return self.process(prim, (x,), NO_KWARGS)
+
+    def process2(self, prim: Any, x: Any, y: Any) -> Any:
+        return self.process(prim, (x, y), NO_KWARGS)
 
 
 class HasShape:

@@ -43,6 +43,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ._tracing import (
+    NO_KWARGS,
     HasShape,
     NeverDifferentiated,
     Trace,
@@ -61,18 +62,17 @@ from ._tracing import (
 )
 
 __all__ = [
+    "NO_KWARGS",
     "HasShape",
     "STRUCTURES",
     "Primitive",
     "NeverDifferentiated",
     "Tracer",
     "Trace",
-    "primitive",
-    "defjvp",
-    "defvjp",
-    "deflinear",
-    "defjvp_argnum",
-    "defvjp_argnum",
+    "unary_entry",
+    "binary_entry",
+    "unary_operator",
+    "binary_operator",
     "is_traced",
     "concrete",
     "size_of",
@@ -134,7 +134,8 @@ class Primitive:
 
     __slots__ = (
         "impl", "name", "jvp_rules", "vjp_rules", "jvp_rule_any", "vjp_rule_any", "jvp_batched", "vjp_batched",
-        "multiple_results", "vjp_reads", "structure", "trusted", "test_inputs", "test_order",
+        "multiple_results", "_vjp_reads", "drop_args", "drop_ans", "structure", "trusted", "test_inputs",
+        "test_order",
         "__dict__",  # __doc__ and __wrapped__, so that help() and inspect see the implementation
     )  # fmt: skip
 
@@ -165,7 +166,22 @@ class Primitive:
         self.__doc__ = getattr(impl, "__doc__", None)
         self.__wrapped__ = impl
 
-    # The single dispatch point: every differentiable operation passes here.
+    @property
+    def vjp_reads(self) -> tuple[str, ...] | None:
+        return self._vjp_reads
+
+    @vjp_reads.setter
+    def vjp_reads(self, reads: tuple[str, ...] | None) -> None:
+        # What reverse mode may keep by shape alone, decided once here rather
+        # than on every recorded op.
+        self._vjp_reads = reads
+        self.drop_args = reads is not None and "args" not in reads
+        self.drop_ans = reads is not None and "ans" not in reads
+
+    # The single dispatch point: every differentiable operation passes here
+    # (``bind1``/``bind2`` are the same rule for calls of one or two positional
+    # arguments and no keywords, the elementwise ops and operators, without
+    # the ``*args``/``**kwargs`` packing).
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         # Fast path: no traced argument (dualrev.numpy on plain arrays, and the
         # rules' own arithmetic during a sweep) goes straight to NumPy. This
@@ -182,7 +198,30 @@ class Primitive:
                 trace = arg._trace
         if not trace.active:
             raise RuntimeError(finished_trace_message(self.name, args))
-        return trace.process(self, args, kwargs)
+        return trace.process(self, args, kwargs or NO_KWARGS)
+
+    def bind1(self, x: Any) -> Any:
+        """``self(x)``: the dispatch rule for one positional argument."""
+        if isinstance(x, Tracer):
+            trace = x._trace
+            if trace.active:
+                return trace.process1(self, x)
+            raise RuntimeError(finished_trace_message(self.name, (x,)))
+        return self.impl(x)
+
+    def bind2(self, x: Any, y: Any) -> Any:
+        """``self(x, y)``: the dispatch rule for two positional arguments."""
+        if isinstance(x, Tracer):
+            trace = x._trace
+            if isinstance(y, Tracer) and y._trace.level > trace.level:
+                trace = y._trace
+        elif isinstance(y, Tracer):
+            trace = y._trace
+        else:
+            return self.impl(x, y)
+        if trace.active:
+            return trace.process2(self, x, y)
+        raise RuntimeError(finished_trace_message(self.name, (x, y)))
 
     # Rule lookup, with errors that name the op and the mode. An argument
     # registered with None gets a NeverDifferentiated rule.
@@ -208,130 +247,82 @@ class Primitive:
         return f"<dualrev primitive {self.name}>"
 
 
+# The same dispatch rule as ``bind1``/``bind2``, written into the callables
+# that run on every elementwise op: the entry points of one- and
+# two-argument primitives (``dnp.sin``, ``dnp.add``) and the operators of
+# traced values (``x + y``). Inlined here, next to the rule, so that an op
+# costs one Python frame before the interpreter's ``process1``/``process2``.
+def unary_entry(prim: Primitive) -> Callable:
+    """``prim``'s public function of one positional argument: NumPy on a plain
+    value, the interpreter of its trace on a tracer, ``prim(x, **kw)`` with keywords."""
+    impl, name = prim.impl, prim.name
+
+    def entry(x: Any, /, **kwargs: Any) -> Any:
+        if kwargs:
+            return prim(x, **kwargs)
+        if isinstance(x, Tracer):
+            trace = x._trace
+            if trace.active:
+                return trace.process1(prim, x)
+            raise RuntimeError(finished_trace_message(name, (x,)))
+        return impl(x)
+
+    return entry
+
+
+def binary_entry(prim: Primitive) -> Callable:
+    """``prim``'s public function of two positional arguments (see :func:`unary_entry`)."""
+    impl, name = prim.impl, prim.name
+
+    def entry(x: Any, y: Any, /, **kwargs: Any) -> Any:
+        if kwargs:
+            return prim(x, y, **kwargs)
+        if isinstance(x, Tracer):
+            trace = x._trace
+            if isinstance(y, Tracer) and y._trace.level > trace.level:
+                trace = y._trace
+        elif isinstance(y, Tracer):
+            trace = y._trace
+        else:
+            return impl(x, y)
+        if trace.active:
+            return trace.process2(prim, x, y)
+        raise RuntimeError(finished_trace_message(name, (x, y)))
+
+    return entry
+
+
+def unary_operator(prim: Primitive) -> Callable:
+    """The method ``-x`` / ``abs(x)`` of a tracer: ``prim(self)``."""
+    name = prim.name
+
+    def operator(self: Any) -> Any:
+        trace = self._trace
+        if trace.active:
+            return trace.process1(prim, self)
+        raise RuntimeError(finished_trace_message(name, (self,)))
+
+    return operator
+
+
+def binary_operator(prim: Primitive, reflected: bool = False) -> Callable:
+    """The method ``x + y`` of a tracer: ``prim(self, other)``; ``reflected``:
+    ``y + x`` (``__radd__``), ``prim(other, self)``."""
+    name = prim.name
+
+    def operator(self: Any, other: Any) -> Any:
+        trace = self._trace
+        if isinstance(other, Tracer) and other._trace.level > trace.level:
+            trace = other._trace
+        if trace.active:
+            return trace.process2(prim, other, self) if reflected else trace.process2(prim, self, other)
+        raise RuntimeError(finished_trace_message(name, (self, other)))
+
+    return operator
+
+
 def _bind_argnum(rule: Callable, argnum: int) -> Callable:
     def bound(ct, ans, *args, **kwargs):
         return rule(argnum, ct, ans, *args, **kwargs)
 
     return bound
-
-
-def primitive(
-    fn: Callable | None = None,
-    *,
-    name: str | None = None,
-    multiple_results: bool = False,
-    vjp_reads: tuple[str, ...] | None = None,
-    structure: str = "dense",
-) -> Any:
-    """Make ``fn`` a dualrev primitive (usable as a decorator).
-
-    Register its derivative rules with :func:`defjvp` and :func:`defvjp`; it
-    then works in every mode and at any nesting depth::
-
-        @dr.primitive
-        def cube(x):
-            return x ** 3
-        dr.defjvp(cube, lambda t, ans, x: 3 * x ** 2 * t)
-        dr.defvjp(cube, lambda g, ans, x: 3 * x ** 2 * g)
-
-    ``vjp_reads`` (optional) declares which values the VJP rules read — a
-    subset of ``("ans", "args")`` — so that reverse mode keeps only those;
-    ``structure`` how the explicit mode stores its local Jacobians
-    (:class:`Primitive`; ``"dense"`` unless declared).
-    """
-
-    def make(f: Callable) -> Primitive:
-        return Primitive(f, name=name, multiple_results=multiple_results, vjp_reads=vjp_reads, structure=structure)
-
-    return make(fn) if fn is not None else make
-
-
-def _check_prim(prim: Any, who: str) -> Primitive:
-    """``prim`` itself, or the primitive behind a dualrev.numpy entry point
-    (``dnp.sin.primitive``); anything else is a TypeError."""
-    prim = getattr(prim, "primitive", prim)
-    if not isinstance(prim, Primitive):
-        raise TypeError(f"{who}: expected a dualrev Primitive (made with dr.primitive), got {type(prim).__name__}")
-    return prim
-
-
-def defjvp(prim: Primitive, *rules: Callable | None, batched: bool = True) -> None:
-    """Register the JVP rules of ``prim``, one per positional argument.
-
-    Each rule is ``rule(tangent, ans, *args, **kwargs) -> output tangent``
-    where ``tangent`` has shape ``batch + args[i].shape`` and the result must
-    have exactly shape ``batch + ans.shape`` (no implicit broadcasting: with a
-    batch of directions it would be ambiguous; an argument broadcast by the
-    op needs ``dnp.broadcast_to(t, t.shape[:t.ndim - x.ndim] + ans.shape)``)
-    and a float dtype at least as wide as ``ans``'s; the interpreters check
-    this and raise ``ValueError`` naming the primitive, the argument and the
-    mode. ``None`` marks an argument never differentiated: booleans and
-    integers (masks, indices) pass, a traced float there raises.
-    ``batched=False`` says the rules cannot take a batch axis; the interpreter
-    then applies them one direction at a time.
-    """
-    prim = _check_prim(prim, "defjvp")
-    for argnum, rule in enumerate(rules):
-        prim.jvp_rules[argnum] = rule
-    prim.jvp_batched = batched
-
-
-def defvjp(prim: Primitive, *rules: Callable | None, batched: bool = True) -> None:
-    """Register the VJP rules of ``prim``, one per positional argument.
-
-    Each rule is ``rule(cotangent, ans, *args, **kwargs) -> argument cotangent``
-    where ``cotangent`` has shape ``batch + ans.shape`` and the result must have
-    shape ``batch + args[i].shape`` (sum over broadcast axes: see
-    ``dualrev.numpy.unbroadcast``) and a float dtype at least as wide as
-    ``args[i]``'s (checked, as for :func:`defjvp`). ``None`` marks an argument
-    never differentiated (booleans and integers only).
-    """
-    prim = _check_prim(prim, "defvjp")
-    for argnum, rule in enumerate(rules):
-        prim.vjp_rules[argnum] = rule
-    prim.vjp_batched = batched
-
-
-def defjvp_argnum(prim: Primitive, rule: Callable) -> None:
-    """JVP rule for variadic primitives: ``rule(argnum, tangent, ans, *args, **kwargs)``."""
-    prim = _check_prim(prim, "defjvp_argnum")
-    prim.jvp_rule_any = rule
-
-
-def defvjp_argnum(prim: Primitive, rule: Callable) -> None:
-    """VJP rule for variadic primitives: ``rule(argnum, cotangent, ans, *args, **kwargs)``."""
-    prim = _check_prim(prim, "defvjp_argnum")
-    prim.vjp_rule_any = rule
-
-
-def deflinear(prim: Primitive, *transposes: Callable | None) -> None:
-    """Register both rules of a linear op from its transpose alone.
-
-    For a linear map ``f`` the JVP is ``f`` itself applied to the tangent, so
-    only the *transpose* (the VJP) is written: ``transpose(cotangent, ans,
-    *args, **kwargs)``. This holds for unary linear maps (sum, reshape,
-    indexing, ...) and each argument of a multilinear map, not for affine ops
-    such as ``add``. The implementation must act on trailing axes so that
-    leading batch axes of the tangent pass through.
-    """
-    prim = _check_prim(prim, "deflinear")
-    # The transpose of a map that is linear in its one argument needs that
-    # argument's shape only, never its values; a multilinear map's transpose
-    # reads the other arguments.
-    prim.vjp_reads = () if len(transposes) == 1 else ("args",)
-    for argnum, transpose in enumerate(transposes):
-        if transpose is None:
-            prim.jvp_rules[argnum] = None
-            prim.vjp_rules[argnum] = None
-            continue
-        prim.jvp_rules[argnum] = _linear_jvp(prim, argnum)
-        prim.vjp_rules[argnum] = transpose
-
-
-def _linear_jvp(prim: Primitive, argnum: int) -> Callable:
-    def jvp(tangent: Any, ans: Any, *args: Any, **kwargs: Any) -> Any:
-        operands = list(args)
-        operands[argnum] = tangent
-        return prim(*operands, **kwargs)
-
-    return jvp

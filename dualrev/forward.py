@@ -20,9 +20,20 @@ from typing import Any
 
 from . import numpy as dnp
 from ._outputs import check_output, split_aux, strip
-from .core import NeverDifferentiated, Primitive, Trace, Tracer, check_answer, check_tangent, zeros_with_batch
+from .core import (
+    NO_KWARGS,
+    NeverDifferentiated,
+    Primitive,
+    Trace,
+    Tracer,
+    check_answer,
+    check_tangent,
+    zeros_with_batch,
+)
 from .numpy.array_interface import TracerArrayMethods
 from .tree import TreeDef, tree_flatten
+
+new_object = object.__new__  # a Dual without its __init__ frame (the fast paths set the slots)
 
 
 class ForwardTrace(Trace):
@@ -34,6 +45,52 @@ class ForwardTrace(Trace):
     def __init__(self, batch: tuple = ()) -> None:
         super().__init__()
         self.batch = tuple(batch)
+
+    # process1 and process2: calls of one or two positional arguments of a
+    # trusted single-result primitive whose tracers all belong to this trace,
+    # without the generic loop; everything else takes ``process``.
+    def process1(self, prim: Primitive, x: Any) -> Any:
+        value = x.primal  # x is a Dual of this trace: the only tracer
+        rule = prim.jvp_rules.get(0)
+        if (
+            rule is None
+            or isinstance(value, Tracer)
+            or prim.multiple_results
+            or not prim.trusted
+            or (self.batch and not prim.jvp_batched)
+        ):
+            return self.process(prim, (x,), NO_KWARGS)
+        ans = prim.impl(value)
+        tangent = rule(x.tangent, ans, value)
+        dual = new_object(Dual)
+        dual.primal = ans
+        dual.tangent = zeros_with_batch(self.batch, ans) if tangent is None else tangent
+        dual._trace = self
+        return dual
+
+    def process2(self, prim: Primitive, x: Any, y: Any) -> Any:
+        if prim.multiple_results or not prim.trusted or (self.batch and not prim.jvp_batched):
+            return self.process(prim, (x, y), NO_KWARGS)
+        rules = prim.jvp_rules
+        x_traced = isinstance(x, Tracer)
+        y_traced = isinstance(y, Tracer)
+        xv = x.primal if x_traced else x
+        yv = y.primal if y_traced else y
+        if (x_traced and (x._trace is not self or isinstance(xv, Tracer) or rules.get(0) is None)) or (
+            y_traced and (y._trace is not self or isinstance(yv, Tracer) or rules.get(1) is None)
+        ):
+            return self.process(prim, (x, y), NO_KWARGS)
+        ans = prim.impl(xv, yv)
+        tangent = rules[0](x.tangent, ans, xv, yv) if x_traced else None
+        if y_traced:
+            contrib = rules[1](y.tangent, ans, xv, yv)
+            if contrib is not None:
+                tangent = contrib if tangent is None else tangent + contrib
+        dual = new_object(Dual)
+        dual.primal = ans
+        dual.tangent = zeros_with_batch(self.batch, ans) if tangent is None else tangent
+        dual._trace = self
+        return dual
 
     def process(self, prim: Primitive, args: tuple, kwargs: dict) -> Any:
         primals = list(args)

@@ -26,8 +26,18 @@ import numpy as np
 
 from . import numpy as dnp
 from ._outputs import cast_like
-from .core import NeverDifferentiated, Primitive, Tracer, check_cotangent, shape_of, zeros_with_batch
-from .tape import SHAPE_ONLY_MIN_BYTES, Node, RecordingTrace, ShapeOnly, TapeEntry, new_record, record
+from .core import NO_KWARGS, NeverDifferentiated, Primitive, Tracer, check_cotangent, shape_of, zeros_with_batch
+from .tape import (
+    SHAPE_ONLY_MIN_BYTES,
+    Node,
+    RecordingTrace,
+    ShapeOnly,
+    TapeEntry,
+    new_object,
+    new_record,
+    record,
+    shape_only,
+)
 from .tree import TreeDef
 
 
@@ -36,13 +46,75 @@ class ReverseTrace(RecordingTrace):
 
     __slots__ = ()
 
+    # process1 and process2 record calls of one or two positional arguments
+    # (elementwise ops and operators, most of any program) without a generic
+    # loop; anything unusual (an argument of an enclosing trace, a missing or
+    # "never differentiated" rule, multiple results) takes ``process``, which
+    # handles every case. All three build the same entries.
+    def process1(self, prim: Primitive, x: Any) -> Any:
+        value = x.primal  # x is a Node of this trace: the only tracer
+        rule = prim.vjp_rules.get(0)
+        if rule is None or isinstance(value, Tracer) or prim.multiple_results:
+            return self.process(prim, (x,), NO_KWARGS)
+        ans = kept = prim.impl(value)
+        out = self.n_slots
+        self.n_slots = out + 1
+        if prim.drop_args and type(value) is np.ndarray and value.nbytes >= SHAPE_ONLY_MIN_BYTES:
+            value = shape_only(value)
+        if prim.drop_ans and type(ans) is np.ndarray and ans.nbytes >= SHAPE_ONLY_MIN_BYTES:
+            kept = shape_only(ans)
+        self.tape.append(new_record(TapeEntry, (prim, ((0, rule, x.slot),), (value,), NO_KWARGS, kept, out)))
+        node = new_object(Node)
+        node.primal = ans
+        node.slot = out
+        node._trace = self
+        return node
+
+    def process2(self, prim: Primitive, x: Any, y: Any) -> Any:
+        rules = prim.vjp_rules
+        if isinstance(x, Tracer):
+            xv = x.primal
+            rule = rules.get(0)
+            if x._trace is not self or rule is None or isinstance(xv, Tracer):
+                return self.process(prim, (x, y), NO_KWARGS)
+            parents: tuple = ((0, rule, x.slot),)
+            if isinstance(y, Tracer):
+                yv = y.primal
+                rule = rules.get(1)
+                if y._trace is not self or rule is None or isinstance(yv, Tracer):
+                    return self.process(prim, (x, y), NO_KWARGS)
+                parents = ((0, parents[0][1], x.slot), (1, rule, y.slot))
+            else:
+                yv = y
+        else:  # y is a Node of this trace
+            xv, yv = x, y.primal
+            rule = rules.get(1)
+            if rule is None or isinstance(yv, Tracer):
+                return self.process(prim, (x, y), NO_KWARGS)
+            parents = ((1, rule, y.slot),)
+        if prim.multiple_results:
+            return self.process(prim, (x, y), NO_KWARGS)
+        ans = kept = prim.impl(xv, yv)
+        out = self.n_slots
+        self.n_slots = out + 1
+        if prim.drop_args:
+            if x is not xv and type(xv) is np.ndarray and xv.nbytes >= SHAPE_ONLY_MIN_BYTES:
+                xv = shape_only(xv)
+            if y is not yv and type(yv) is np.ndarray and yv.nbytes >= SHAPE_ONLY_MIN_BYTES:
+                yv = shape_only(yv)
+        if prim.drop_ans and type(ans) is np.ndarray and ans.nbytes >= SHAPE_ONLY_MIN_BYTES:
+            kept = shape_only(ans)
+        self.tape.append(new_record(TapeEntry, (prim, parents, (xv, yv), NO_KWARGS, kept, out)))
+        node = new_object(Node)
+        node.primal = ans
+        node.slot = out
+        node._trace = self
+        return node
+
     def process(self, prim: Primitive, args: tuple, kwargs: dict) -> Any:
-        # This runs once per recorded op, so it is written for speed: one
-        # isinstance per argument in the common case, and the "keep only what
-        # the rules read" bookkeeping (vjp_reads) costs nothing for arrays too
-        # small to be worth dropping.
-        reads = prim.vjp_reads
-        drop_args = reads is not None and "args" not in reads
+        # The general case: any number of arguments, keywords, arguments of
+        # enclosing traces, rules registered as None, multiple results.
+        drop_args = prim.drop_args
         primals = list(args)
         parents = []
         dropped = None  # positions of traced arguments the rules never read
@@ -81,14 +153,9 @@ class ReverseTrace(RecordingTrace):
             # Keep on the tape only what the VJP rules read (the rest by shape).
             if dropped is not None:
                 for i in dropped:
-                    primals[i] = ShapeOnly(primals[i])
-            if (
-                reads is not None
-                and "ans" not in reads
-                and type(ans) is np.ndarray
-                and ans.nbytes >= SHAPE_ONLY_MIN_BYTES
-            ):
-                ans = ShapeOnly(ans)
+                    primals[i] = shape_only(primals[i])
+            if prim.drop_ans and type(ans) is np.ndarray and ans.nbytes >= SHAPE_ONLY_MIN_BYTES:
+                ans = shape_only(ans)
             self.tape.append(new_record(TapeEntry, (prim, tuple(parents), tuple(primals), kwargs, ans, out)))
         return nodes
 

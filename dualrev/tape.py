@@ -54,6 +54,10 @@ class TapeEntry(NamedTuple):
 #: Python-level ``__new__`` frame NamedTuple adds: recording runs once per op.
 new_record = tuple.__new__
 
+#: Makes a Node (or Dual) without running ``__init__``: the recording fast
+#: paths set its three slots themselves, one Python frame fewer per op.
+new_object = object.__new__
+
 
 class RecordingTrace(Trace):
     """A transformation that records a tape: the tape, the slot counter, the nodes."""
@@ -111,6 +115,21 @@ class ShapeOnly(HasShape):
 #: Arrays smaller than this are kept as they are: a stand-in would cost about
 #: as much memory as it saves, and time on every recorded op.
 SHAPE_ONLY_MIN_BYTES = 256
+
+_shape_only_cache: dict[tuple, ShapeOnly] = {}
+
+
+def shape_only(value: np.ndarray) -> ShapeOnly:
+    """The :class:`ShapeOnly` of an array: one shared, immutable object per
+    (shape, dtype), so a tape of many same-shaped steps stores none of them
+    twice (they would cost ~100 bytes an entry)."""
+    key = (value.shape, value.dtype)
+    kept = _shape_only_cache.get(key)
+    if kept is None:
+        if len(_shape_only_cache) > 4096:  # programs with ever-new shapes: do not grow without bound
+            _shape_only_cache.clear()
+        kept = _shape_only_cache[key] = ShapeOnly(value)
+    return kept
 
 
 class Recording(NamedTuple):

@@ -21,7 +21,8 @@ from typing import Any
 import numpy as np
 
 from .._outputs import split_aux
-from ..core import Primitive, Tracer, defjvp_argnum, defvjp_argnum, shape_of, zeros_with_batch
+from ..core import Primitive, Tracer, shape_of, zeros_with_batch
+from ..define import defjvp_argnum, defvjp_argnum
 from ..forward import ForwardTrace, forward_pass
 from ..tree import TreeDef, tree_flatten, tree_unflatten
 from .closure import Closure, as_inputs, check_plain, partial_pullback, top_trace

@@ -24,7 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from ..core import Primitive, Tracer, defjvp_argnum, defvjp_argnum, shape_of, zeros_with_batch
+from ..core import Primitive, Tracer, shape_of, zeros_with_batch
+from ..define import defjvp_argnum, defvjp_argnum
 from ..forward import ForwardTrace, forward_pass
 from ..reverse import ReverseTrace
 from ..tape import ShapeOnly

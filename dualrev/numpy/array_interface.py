@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from ..core import concrete, dtype_of, shape_of
+from ..core import binary_operator, concrete, dtype_of, shape_of, unary_operator
 from ._rules import binary, cumulative, indexing, products, reductions, shape, statistics, unary
 from ._rules import binning as binning  # registers the overrides of bincount, histogram, unique, full_like
 from ._rules.overrides import FUNCTIONS, UFUNCS
@@ -29,15 +29,6 @@ from ._rules.protocols import (
     array_function,
     array_ufunc,
 )
-
-add_p = binary.add.primitive
-subtract_p = binary.subtract.primitive
-multiply_p = binary.multiply.primitive
-divide_p = binary.divide.primitive
-power_p = binary.power.primitive
-remainder_p = binary.remainder.primitive
-negative_p = unary.negative.primitive
-absolute_p = unary.absolute.primitive
 
 
 def _no_conversion(kind: str) -> NoReturn:
@@ -67,44 +58,27 @@ class TracerArrayMethods:
     __hash__ = object.__hash__  # defining __eq__ would otherwise remove it
 
     # ------------------------------------------------------------ operators
-    # The primitives themselves (not their entry points): an operator on a
-    # tracer is always traced, so the entry point's plain-array check is wasted.
+    # The primitives' dispatch for one or two arguments (core.binary_operator),
+    # not the entry points: an operator on a tracer is always traced, so the
+    # entry point's plain-array check would be wasted.
 
-    def __add__(self, other: Any) -> Any:
-        return add_p(self, other)
+    __add__ = binary_operator(binary.add.primitive)
+    __radd__ = binary_operator(binary.add.primitive, reflected=True)
 
-    def __radd__(self, other: Any) -> Any:
-        return add_p(other, self)
+    __sub__ = binary_operator(binary.subtract.primitive)
+    __rsub__ = binary_operator(binary.subtract.primitive, reflected=True)
 
-    def __sub__(self, other: Any) -> Any:
-        return subtract_p(self, other)
+    __mul__ = binary_operator(binary.multiply.primitive)
+    __rmul__ = binary_operator(binary.multiply.primitive, reflected=True)
 
-    def __rsub__(self, other: Any) -> Any:
-        return subtract_p(other, self)
+    __truediv__ = binary_operator(binary.divide.primitive)
+    __rtruediv__ = binary_operator(binary.divide.primitive, reflected=True)
 
-    def __mul__(self, other: Any) -> Any:
-        return multiply_p(self, other)
+    __pow__ = binary_operator(binary.power.primitive)
+    __rpow__ = binary_operator(binary.power.primitive, reflected=True)
 
-    def __rmul__(self, other: Any) -> Any:
-        return multiply_p(other, self)
-
-    def __truediv__(self, other: Any) -> Any:
-        return divide_p(self, other)
-
-    def __rtruediv__(self, other: Any) -> Any:
-        return divide_p(other, self)
-
-    def __pow__(self, other: Any) -> Any:
-        return power_p(self, other)
-
-    def __rpow__(self, other: Any) -> Any:
-        return power_p(other, self)
-
-    def __mod__(self, other: Any) -> Any:
-        return remainder_p(self, other)
-
-    def __rmod__(self, other: Any) -> Any:
-        return remainder_p(other, self)
+    __mod__ = binary_operator(binary.remainder.primitive)
+    __rmod__ = binary_operator(binary.remainder.primitive, reflected=True)
 
     def __matmul__(self, other: Any) -> Any:
         return products.matmul(self, other)
@@ -128,14 +102,12 @@ class TracerArrayMethods:
         """``round(x)``: ``np.round`` (derivative 0), a traced array like ``x``."""
         return unary.round(self, decimals=0 if ndigits is None else ndigits)
 
-    def __neg__(self) -> Any:
-        return negative_p(self)
+    __neg__ = unary_operator(unary.negative.primitive)
 
     def __pos__(self) -> Any:
         return self
 
-    def __abs__(self) -> Any:
-        return absolute_p(self)
+    __abs__ = unary_operator(unary.absolute.primitive)
 
     # Comparisons are not differentiable: they return plain boolean arrays.
     def __lt__(self, other: Any) -> Any:

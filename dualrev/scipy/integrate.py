@@ -42,7 +42,8 @@ from scipy.integrate import *  # noqa: F403 - pass-through of the rest
 
 from ..api import jvp, vjp
 from ..checkpointing.block import VjpCache
-from ..core import Primitive, Tracer, defjvp_argnum, defvjp_argnum, is_traced, shape_of
+from ..core import Primitive, Tracer, is_traced, shape_of
+from ..define import defjvp_argnum, defvjp_argnum
 
 __all__ = ["odeint", "odeint_p", "DIFFERENTIABLE"]
 

@@ -12,16 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from ...core import (
-    Primitive,
-    defjvp,
-    defjvp_argnum,
-    deflinear,
-    defvjp,
-    defvjp_argnum,
-    primitive,
-    shape_of,
-)
+from ...core import Primitive, shape_of
+from ...define import defjvp, defjvp_argnum, deflinear, defvjp, defvjp_argnum, primitive
 
 # Every primitive dualrev.numpy defines, in definition order. The registry-wide
 # tests iterate over this list.
@@ -50,9 +42,9 @@ def register(
     the registry-wide tests read.
 
     * ``jvp`` / ``vjp``: one rule per positional argument (``None``: not
-      differentiable), as for :func:`dualrev.core.defjvp`;
+      differentiable), as for :func:`dualrev.define.defjvp`;
     * ``linear``: the transposes of a linear (or multilinear) map instead
-      (:func:`dualrev.core.deflinear`: the JVP is the map itself);
+      (:func:`dualrev.define.deflinear`: the JVP is the map itself);
     * ``jvp_any`` / ``vjp_any``: ``rule(argnum, ...)`` for variadic primitives;
     * ``vjp_reads``: which of ``("ans", "args")`` the VJP rules read, so that
       reverse mode keeps only those (``None``: both; ``linear`` sets it);

@@ -25,7 +25,7 @@ from typing import Any, Protocol, TypeVar, cast
 
 import numpy as np
 
-from ...core import Primitive, Tracer
+from ...core import Primitive, Tracer, binary_entry, unary_entry
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -170,25 +170,13 @@ def ufunc_entry(prim: Primitive, nargs: int, *overrides: Callable) -> EntryPoint
     function costs ~0.1 µs to enter where calling the Primitive object
     (``*args`` packing and the tracer loop in ``Primitive.__call__``) costs
     ~0.5 µs, which is most of the price of ``dnp.sin`` over ``np.sin`` on
-    small arrays. Anything traced (or with keyword arguments) goes to the
-    primitive, the one dispatch point. The primitive is ``entry.primitive``.
+    small arrays. A tracer goes straight to its trace's ``process1``/
+    ``process2`` (``core.unary_entry``/``binary_entry``: the dispatch rule
+    for one or two arguments), keyword arguments to the primitive. The
+    primitive is ``entry.primitive``.
     """
     impl = prim.impl
-    entry: Any
-    if nargs == 1:
-
-        def entry(x: Any, /, **kwargs: Any) -> Any:
-            if kwargs or isinstance(x, Tracer):
-                return prim(x, **kwargs)
-            return impl(x)
-
-    else:
-
-        def entry(x: Any, y: Any, /, **kwargs: Any) -> Any:
-            if kwargs or isinstance(x, Tracer) or isinstance(y, Tracer):
-                return prim(x, y, **kwargs)
-            return impl(x, y)
-
+    entry: Any = unary_entry(prim) if nargs == 1 else binary_entry(prim)
     entry.__name__ = entry.__qualname__ = prim.name
     entry.__doc__ = prim.__doc__
     entry.__wrapped__ = impl

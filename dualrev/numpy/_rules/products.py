@@ -157,7 +157,7 @@ def matmul(a: Any, b: Any) -> Any:
     if na == 0 or nb == 0:
         raise ValueError("matmul: Input operand does not have enough dimensions (use * for scalars)")
     if na <= 2 and nb <= 2:  # the primitive takes these vectors directly (no reshapes recorded)
-        return matmul_p(a, b)
+        return matmul_p.bind2(a, b)
     a2 = reshape(a, (1,) + tuple(shape_of(a))) if na == 1 else a
     b2 = reshape(b, tuple(shape_of(b)) + (1,)) if nb == 1 else b
     out = matmul_p(a2, b2)
