@@ -62,7 +62,11 @@ accumulation order is an elimination order (Griewank & Naumann):
     successor (the graph is a chain, or several chains that only share inputs
     and outputs), the exact matrix-chain dynamic programme on each chain: the
     optimal bracketing of ``J_L ··· J_1`` in O(L³) — every bracketing of a chain
-    is a vertex elimination order, so it runs on the same engine.
+    is a vertex elimination order, so it runs on the same engine;
+  - for at most 20 intermediate vertices, the exact optimum over all
+    elimination orders on the structured cost model, by branch and bound
+    from the best of the above with a bounded amount of work (``search.py``);
+    ``best found`` when the bound is reached first.
 
 The cost model (what ``ExplicitCost.multiply_adds`` counts)
 -----------------------------------------------------------

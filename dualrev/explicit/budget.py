@@ -46,7 +46,9 @@ class ExplicitCost:
     * ``plan``: a readable description of the elimination order / bracketing run.
     * ``candidates``: the cost of every order ``"optimal"`` considered, by name
       (``forward``, ``reverse``, ``markowitz``, for chains ``chain DP``, for
-      small graphs ``exact``); for another order, that order's cost alone.
+      graphs of at most 20 intermediate vertices ``exact`` — or ``best found``
+      when the branch and bound reached its work bound before proving the
+      optimum); for another order, that order's cost alone.
     * ``structure``: ``"structured"`` or ``"dense"`` (the seed's bad approach).
     * ``dense_multiply_adds`` / ``dense_local_jacobian_entries``: the same
       figures had every local Jacobian been a dense matrix (same order).

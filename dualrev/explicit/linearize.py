@@ -253,6 +253,19 @@ def _read_jacobian(graph: Graph, rec: Any, leaves: list, dependent_of: dict[int,
     return jac
 
 
+def linearised_graph(fun: Callable[[list], Any], leaves: list, structure: str = "structured") -> tuple:
+    """The linearised graph of ``fun`` at ``leaves`` (for research and tests):
+    ``(graph, input vertices, intermediate vertices)``, before any elimination."""
+    trace = LinearizeTrace()
+    rec = record(fun, leaves, False, "linearised_graph", trace)
+    sizes: dict[int, int] = {s: size_of(v) for s, v in zip(rec.in_slots, leaves)}
+    who = "linearised_graph"
+    work, to_outputs = _edges_to_linearise(trace.tape, rec.in_slots, rec.out_slots, sizes, structure, who)
+    graph = _build_graph(work, rec.in_slots, sizes, to_outputs, structure)[0]
+    dependent_of = _add_dependents(graph, rec.in_slots, rec.out_slots, trace.n_slots)
+    return graph, list(rec.in_slots), _prune(graph, rec.in_slots, set(dependent_of.values()))
+
+
 def explicit_jacobian(
     fun: Callable[[list], Any], leaves: list, order: Any, has_aux: bool, who: str, structure: str = "structured"
 ) -> tuple:

@@ -13,8 +13,11 @@ cost then performed) and runs the cheapest:
   successor, the matrix-chain dynamic programme on each chain (on the sizes;
   chains of at most :data:`CHAIN_DP_MAX` links, where its O(L³) pays);
 * ``exact``: for at most :data:`EXACT_MAX` intermediate vertices, the
-  cheapest of *all* elimination orders, by a search memoised on the state of
-  the (symbolic) graph — exact on the structured cost model.
+  cheapest of *all* elimination orders, by branch and bound from the best of
+  the above (``search.py``: exact on the structured cost model, its work
+  bounded by :data:`~.search.WORK_LIMIT` eliminations; should it stop there,
+  the candidate is ``best found``, cheaper than the heuristics but not proven
+  optimal, and no gaps are reported).
 
 Plans are cached per graph signature (edges, sizes, label structures), so a
 repeated call with the same program does not plan again.
@@ -28,13 +31,14 @@ from typing import NamedTuple
 import numpy as np
 
 from .graph import Graph, eliminate, elimination_cost
+from .search import exact_search
 from .structures import IDENTITY
 
 #: Longest chain the matrix-chain DP is run on.
 CHAIN_DP_MAX = 120
-#: Most intermediate vertices the exact search over elimination orders handles
-#: (its states grow like 2^k times the structures a set can leave behind).
-EXACT_MAX = 8
+#: Most intermediate vertices the exact search over elimination orders is tried
+#: on (its work is bounded anyway: :data:`~.search.WORK_LIMIT`).
+EXACT_MAX = 20
 #: How many graph signatures the plan cache remembers.
 CACHE_MAX = 128
 
@@ -138,37 +142,12 @@ def chain_dp(graph: Graph, path: list[int]) -> tuple[list[int], str]:
 
 
 def exact_order(graph: Graph, intermediates: list[int]) -> list[int]:
-    """The cheapest of all elimination orders, by a depth-first search memoised
-    on the state of the graph.
-
-    The edges left after eliminating a set of vertices do not depend on the
-    order, but their *structure* does (a product may stay diagonal or become
-    dense, a matrix-free operator may or may not have been formed), and so
-    does the cost of what follows. The memo is therefore keyed by the whole
-    symbolic state (``Graph.signature``: edges, sizes and label structures),
-    which makes the search exact on the structured cost model; equal states
-    reached in different orders are searched once."""
-    memo: dict[tuple, tuple[int, list[int]]] = {}
-
-    def best_from(state: Graph, remaining: frozenset) -> tuple[int, list[int]]:
-        if not remaining:
-            return 0, []
-        key = state.signature()
-        found = memo.get(key)
-        if found is not None:
-            return found
-        best: tuple[int, list[int]] | None = None
-        for v in sorted(remaining):
-            nxt = state.copy()
-            cost = eliminate(nxt, v)
-            rest, order = best_from(nxt, remaining - {v})
-            if best is None or cost + rest < best[0]:
-                best = (cost + rest, [v] + order)
-        assert best is not None
-        memo[key] = best
-        return best
-
-    return best_from(graph.symbolic(), frozenset(intermediates))[1]
+    """The cheapest of all elimination orders (branch and bound from the better
+    of the folds and Markowitz; the best found if the work bound is reached)."""
+    starts = [fold_plan("forward", intermediates), fold_plan("reverse", intermediates)]
+    starts.append(markowitz_order(graph, intermediates))
+    incumbent = min(starts, key=lambda o: simulate(graph, o))
+    return exact_search(graph, intermediates, incumbent, simulate(graph, incumbent)).order
 
 
 _PLAN_TEXT = {
@@ -177,7 +156,10 @@ _PLAN_TEXT = {
     "reverse": "reverse (foldr): eliminate the {n} intermediate vertices in reverse execution order, "
     "A_v = Σ A_child·J_local",
     "markowitz": "Markowitz vertex elimination of {n} intermediate vertices, the currently cheapest first",
-    "exact": "the cheapest of all elimination orders of the {n} intermediate vertices (exhaustive, memoised)",
+    "exact": "the cheapest of all elimination orders of the {n} intermediate vertices "
+    "(branch and bound, {work:,} eliminations simulated)",
+    "best found": "the cheapest elimination order of the {n} intermediate vertices found by branch and bound "
+    "in {work:,} eliminations (the work bound; not proven optimal)",
 }
 
 
@@ -223,10 +205,13 @@ def _candidates(graph: Graph, inputs: list[int], intermediates: list[int]) -> di
         plans["chain DP"] = _plan(graph, order, f"matrix-chain dynamic programming: {shown}")
     orders = {"forward": fold_plan("forward", intermediates), "reverse": fold_plan("reverse", intermediates)}
     orders["markowitz"] = markowitz_order(graph, intermediates)
-    if 0 < n <= EXACT_MAX:
-        orders["exact"] = exact_order(graph, intermediates)
     for name, order in orders.items():
         plans[name] = _plan(graph, order, _PLAN_TEXT[name].format(n=n))
+    if 0 < n <= EXACT_MAX:
+        start = min(plans.values(), key=lambda p: p.cost)
+        found = exact_search(graph, intermediates, start.order, start.cost)
+        name = "exact" if found.proven else "best found"
+        plans[name] = _plan(graph, found.order, _PLAN_TEXT[name].format(n=n, work=found.work))
     return plans
 
 
