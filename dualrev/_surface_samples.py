@@ -80,7 +80,7 @@ CALLS: dict[str, dict[str, Call]] = {
                             (("arr", V), ("indices", Static("integers")))),  # fmt: skip
         "interp": (lambda x, xp, fp, left, right: dnp.interp(x, xp, fp, left, right),
                    (("x", np.array([0.1, 0.3, 0.9])), ("xp", V), ("fp", W), ("left", np.array(0.7)),
-                    ("right", np.array(0.2)), ("period", Static("unsupported: period= raises")))),  # fmt: skip
+                    ("right", np.array(0.2)), ("period", Static("a plain number (traced: raises)")))),  # fmt: skip
         "pad": (lambda a, c: dnp.pad(a, 1, constant_values=c),
                 (("array", V), ("pad_width", Static("integers")), ("constant_values", np.array(0.7)))),  # fmt: skip
         "full_like": (dnp.full_like, (("a", V), ("fill_value", np.array(0.7)))),

@@ -261,8 +261,11 @@ AUDIT = {
     "np.median": (DIFFERENTIATED, None, (X,)),
     "np.convolve": (DIFFERENTIATED, None, (X, Y)),
     "np.array([x, y])": (RAISES, lambda x: np.array([x[0], x[1]]), (X,)),
-    "np.pad(linear_ramp)": (RAISES, lambda x: np.pad(x, 1, mode="linear_ramp"), (X,)),
-    "np.interp(period)": (RAISES, lambda x: np.interp(x, [0.0, 1.0], [0.0, 2.0], period=1.0), (X,)),
+    "np.pad(linear_ramp)": (DIFFERENTIATED, lambda x: np.pad(x, 1, mode="linear_ramp"), (X,)),
+    "np.pad(mean)": (DIFFERENTIATED, lambda x: np.pad(x, 1, mode="mean", stat_length=2), (X,)),
+    "np.pad(empty)": (RAISES, lambda x: np.pad(x, 1, mode="empty"), (X,)),
+    "np.interp(period)": (DIFFERENTIATED, lambda x: np.interp(x, [0.0, 1.0], [0.0, 2.0], period=1.0), (X,)),
+    "dnp.interp(traced period)": (RAISES, lambda p: dnp.interp(X, [0.0, 1.0], [0.0, 2.0], period=p[0]), (X,)),
 }
 
 

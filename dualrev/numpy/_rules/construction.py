@@ -265,6 +265,12 @@ def select(condlist: Any, choicelist: Any, default: Any = 0) -> Any:
 _GATHER_MODES = ("edge", "reflect", "symmetric", "wrap")
 
 
+#: More ``pad`` modes of traced values, filled by the families that can
+#: compute them (``quantiles``: the statistics modes and ``linear_ramp``):
+#: ``mode -> fn(array, widths, **kwargs)`` with ``widths`` a list of ``(before, after)`` ints.
+PAD_MODES: dict[str, Any] = {}
+
+
 @numpy_function(np.pad)
 def pad(array: Any, pad_width: Any, mode: str = "constant", **kwargs: Any) -> Any:
     """``np.pad``. ``constant``: ``array`` scattered into zeros plus the border
@@ -284,11 +290,11 @@ def pad(array: Any, pad_width: Any, mode: str = "constant", **kwargs: Any) -> An
             if lo or hi:
                 out = index_explicit(out, along(ax, n, np.pad(np.arange(s[ax]), (lo, hi), mode=mode)))  # type: ignore[call-overload]
         return out
+    if isinstance(mode, str) and mode in PAD_MODES:
+        return PAD_MODES[mode](array, [(int(lo), int(hi)) for lo, hi in widths], **kwargs)
     if mode != "constant":
-        raise NotImplementedError(
-            f"dualrev: pad(mode={mode!r}) of a traced value is not supported; "
-            f"'constant', 'edge', 'reflect', 'symmetric' and 'wrap' are"
-        )
+        supported = ", ".join(repr(m) for m in ("constant", *_GATHER_MODES, *sorted(PAD_MODES)))
+        raise NotImplementedError(f"dualrev: pad(mode={mode!r}) of a traced value is not supported; {supported} are")
     new_shape = tuple(int(d + lo + hi) for d, (lo, hi) in zip(s, widths))
     index = tuple(slice(int(lo), int(lo) + d) for d, (lo, _) in zip(s, widths))
     inner = scatter_add_p(array, index=index, shape=new_shape, in_ndim=n)

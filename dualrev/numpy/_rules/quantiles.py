@@ -19,10 +19,10 @@ import numpy as np
 from ...core import concrete, shape_of
 from . import reductions
 from .base import ndim_of, normalize_axes
-from .construction import operand
-from .indexing import sort, take, take_along_axis, where
-from .overrides import numpy_function
-from .shape import reshape, transpose
+from .construction import PAD_MODES, operand
+from .indexing import along, concatenate, index_explicit, sort, take, take_along_axis, where
+from .overrides import numpy_function, traced_tree
+from .shape import broadcast_to, reshape, transpose
 from .unary import safe_sqrt
 
 _METHODS = ("linear", "lower", "higher", "midpoint", "nearest")
@@ -212,6 +212,78 @@ def nanstd(
     """√nanvar, with the subgradient 0 where the variance is 0 (as ``std``)."""
     return safe_sqrt(nanvar(a, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims, **kwargs))
 
+
+# ------------------------------------------------------------------ pad modes of traced values
+
+_STATISTICS: dict[str, Any] = {
+    "maximum": reductions.max, "minimum": reductions.min, "mean": reductions.mean, "median": median,
+}  # fmt: skip
+
+
+def _pairs(value: Any, n: int) -> list:
+    """NumPy's ``_as_pairs(value, n, as_index=True)``: ``(before, after)`` per axis (None: the whole axis)."""
+    if value is None:
+        return [(None, None)] * n
+    pairs = np.round(np.broadcast_to(np.asarray(value), (n, 2))).astype(np.intp)
+    if np.any(pairs < 0):
+        raise ValueError("index can't contain negative values")
+    return [(int(a), int(b)) for a, b in pairs]
+
+
+def _extend(out: Any, ax: int, width: tuple) -> int:
+    size = shape_of(out)[ax]
+    if size == 0 and any(width):
+        raise ValueError(f"can't extend empty axis {ax} using modes other than 'constant' or 'empty'")
+    return size
+
+
+def _join(pieces: list, out: Any, ax: int) -> Any:
+    """``out`` with ``pieces[0]`` before it and ``pieces[1]`` after it along ``ax`` (None: nothing)."""
+    return concatenate([p for p in (pieces[0], out, pieces[1]) if p is not None], axis=ax)
+
+
+def _pad_statistic(mode: str) -> Any:
+    def pad_statistic(array: Any, widths: list, stat_length: Any = None) -> Any:
+        """The statistic of the first / last ``stat_length`` entries along each axis, axis after axis (as NumPy)."""
+        n, out = ndim_of(array), array
+        for ax, (width, lengths) in enumerate(zip(widths, _pairs(stat_length, n))):
+            size, pieces = _extend(out, ax, width), list[Any]()
+            for side in (0, 1):
+                length = size if lengths[side] is None or lengths[side] > size else lengths[side]
+                if width[side] and length == 0 and mode in ("maximum", "minimum"):
+                    raise ValueError("stat_length of 0 yields no value for padding")
+                index = np.arange(length) if side == 0 else np.arange(size - length, size)
+                value = _STATISTICS[mode](index_explicit(out, along(ax, n, index)), axis=ax, keepdims=True)
+                target = list(shape_of(out))
+                target[ax] = width[side]
+                pieces.append(broadcast_to(value, tuple(target)) if width[side] else None)
+            out = _join(pieces, out, ax)
+        return out
+
+    return pad_statistic
+
+
+def _pad_linear_ramp(array: Any, widths: list, end_values: Any = 0.0) -> Any:
+    """A ramp from ``end_values`` (traced or not) to the edge value, ``endpoint=False``, axis after axis."""
+    n, out = ndim_of(array), array
+    ends = broadcast_to(end_values, (n, 2)) if traced_tree(end_values) else np.broadcast_to(end_values, (n, 2))
+    for ax, width in enumerate(widths):
+        size, pieces = _extend(out, ax, width), list[Any]()
+        for side in (0, 1):
+            if not width[side]:
+                pieces.append(None)
+                continue
+            edge = index_explicit(out, along(ax, n, np.array([0 if side == 0 else size - 1])))
+            steps = np.arange(width[side], dtype=np.float64) / width[side]
+            shape = [1] * n
+            shape[ax] = width[side]
+            end = ends[ax, side]
+            pieces.append(end + (edge - end) * np.reshape(steps[::-1] if side else steps, shape))
+        out = _join(pieces, out, ax)
+    return out
+
+
+PAD_MODES.update({mode: _pad_statistic(mode) for mode in _STATISTICS}, linear_ramp=_pad_linear_ramp)
 
 __all__ = [
     "quantile", "percentile", "median", "nanquantile", "nanpercentile", "nanmedian", "nanprod", "nanvar", "nanstd",

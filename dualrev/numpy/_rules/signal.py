@@ -17,7 +17,7 @@ import numpy as np
 from ...core import Tracer, concrete, shape_of
 from . import reductions
 from .base import ndim_of, normalize_axes
-from .binary import clip
+from .binary import clip, remainder
 from .construction import operand
 from .cumulative import diff
 from .indexing import along, concatenate, diag, index_explicit, take, where
@@ -30,10 +30,13 @@ from .unary import sqrt
 
 @numpy_function(np.interp)
 def interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None, period: Any = None) -> Any:
-    """Piecewise-linear interpolation, differentiable in ``x``, ``xp`` and ``fp``."""
-    if period is not None:
-        raise NotImplementedError("dualrev: interp(period=...) of traced values is not supported")
+    """Piecewise-linear interpolation, differentiable in ``x``, ``xp`` and ``fp``
+    (``period``: a plain number; NumPy's construction, ``x`` and ``xp`` taken
+    modulo the period and ``xp`` extended by one knot at each end)."""
     x, xp, fp = operand(x), operand(xp), operand(fp)
+    if period is not None:
+        x, xp, fp = _periodic(x, xp, fp, period)
+        left = right = None
     knots, xc = np.asarray(concrete(xp)), np.asarray(concrete(x))
     if knots.ndim != 1 or ndim_of(fp) != 1:
         raise ValueError("object too deep for desired array")
@@ -50,6 +53,23 @@ def interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None, period
         y = slope * (x - take(xp, base)) + take(fp, base)
     y = where(xc > knots[-1], take(fp, -1) if right is None else right, y)
     return where(xc < knots[0], take(fp, 0) if left is None else left, y)
+
+
+def _periodic(x: Any, xp: Any, fp: Any, period: Any) -> tuple:
+    if isinstance(period, Tracer):
+        raise TypeError("dualrev: interp is not differentiable in its argument 'period': pass a plain number")
+    if period == 0:
+        raise ValueError("period must be a non-zero value")
+    period = abs(period)
+    if ndim_of(xp) != 1 or ndim_of(fp) != 1:
+        raise ValueError("Data points must be 1-D sequences")
+    if shape_of(xp)[0] != shape_of(fp)[0]:
+        raise ValueError("fp and xp are not of the same length")
+    x, xp = remainder(x, period), remainder(xp, period)
+    order = np.argsort(np.asarray(concrete(xp)))
+    xp, fp = take(xp, order), take(fp, order)
+    xp = concatenate([xp[-1:] - period, xp, xp[0:1] + period])
+    return x, xp, concatenate([fp[-1:], fp, fp[0:1]])
 
 
 def _convolution(a: Any, v: Any) -> Any:
