@@ -4,8 +4,8 @@
 (``python -m dualrev._surface`` prints it); ``tests/test_api_surface.py``
 fails when the committed page differs from :func:`surface_markdown`.
 
-For every public name of each namespace's ``DIFFERENTIABLE`` list it says
-which arguments are differentiable and why the others are not:
+For every public name of each namespace's ``DIFFERENTIABLE`` list the page
+says which arguments are differentiable and why the others are not:
 
 * **A primitive's entry point** (``dnp.sin.primitive``): read from the
   registry. Positional argument ``i`` is differentiable when the primitive
@@ -18,7 +18,10 @@ which arguments are differentiable and why the others are not:
   :data:`VERDICTS`). A float value where NumPy refuses one is an integer,
   index or shape; keyword parameters named in ``STATIC_NAMES`` or with a
   bool, string or tuple default are static. The inputs are fixed
-  (``_surface_samples.py``), so the page is deterministic.
+  (``_surface_samples.py``), so the page is deterministic. One point per
+  argument: "0 here" marks a derivative that vanished at the sample.
+* NumPy's ufunc keywords (``out``, ``where``, ``casting`` ...) are not
+  listed; on traced values they are static or refused.
 """
 
 from __future__ import annotations
@@ -330,9 +333,9 @@ def _passing_through(sec: Section) -> list[str]:
     return lines
 
 
-def surface_markdown() -> str:
-    """The page ``docs/api-surface.md``."""
-    table = surface()
+def surface_markdown(table: dict[str, tuple[dict[str, Rows], dict[str, Rows]]] | None = None) -> str:
+    """The page ``docs/api-surface.md`` (of ``table``, default :func:`surface`)."""
+    table = surface() if table is None else table
     total = counts(table)
     method = (__doc__ or "").split("\n\n", 2)[2].strip()
     out = [
@@ -346,6 +349,8 @@ def surface_markdown() -> str:
         "## Method",
         "",
         method.replace(":data:`VERDICTS`", "the verdicts below"),
+        "",
+        "The verdicts:",
         "",
         *(f"* **{k}**: {v}." for k, v in VERDICTS.items()),
         "",

@@ -21,7 +21,7 @@ def test_the_committed_page_is_the_generated_one():
     if not _versions_match():
         pytest.skip(f"docs/api-surface.md was generated with other library versions than NumPy {np.__version__} "
                     f"and SciPy {scipy.__version__}; its pass-through lists follow the versions")  # fmt: skip
-    assert _surface.surface_markdown() == PAGE, (
+    assert _surface.surface_markdown(SURFACE) == PAGE, (
         f"docs/api-surface.md is out of date with the registry: regenerate it with `{_surface.REGENERATE}` "
         "(from the repository root) and commit it"
     )
