@@ -15,7 +15,7 @@ Public API: :func:`grad`, :func:`value_and_grad`, :func:`jacobian`,
 
 from . import numpy, testing
 from . import scipy as scipy  # registers the differentiable SciPy functions and their overrides
-from .api import MODES, grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
+from .api import MODES, grad, jacobian, jvp, value_and_grad, vjp
 from .checkpointing import CheckpointStats, checkpoint, checkpoint_loop, min_step_evaluations
 from .core import Primitive, concrete, is_traced
 from .define import defjvp, defjvp_argnum, deflinear, defvjp, defvjp_argnum, primitive
@@ -23,6 +23,7 @@ from .draw import draw
 from .explicit import ExplicitCost, ExplicitMemoryError
 from .ledger import Cost
 from .scipy import integrate as _scipy_integrate  # noqa: F401 - after the API, which it uses (odeint's rules)
+from .second_order import hessian, hvp
 from .sparse import Colouring, SparseCost, colouring, hessian_sparsity, jacobian_sparsity
 from .tree import tree_flatten, tree_map, tree_unflatten
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from .core import Trace, Tracer, dtype_of, float_dtype
-from .tree import tree_flatten, tree_unflatten
+from .core import Trace, Tracer, dtype_of, float_dtype, shape_of, size_of
+from .tree import TreeDef, tree_flatten, tree_unflatten
 
 
 def split_aux(out: Any, has_aux: bool, who: str) -> tuple[Any, Any]:
@@ -69,4 +69,26 @@ def finish(value: Any) -> Any:
             return value[()]
         if not value.flags.writeable:
             return np.array(value)
+    return value
+
+
+def scalar_output(out_leaves: list, out_tree: TreeDef, who: str) -> Any:
+    """The one scalar a differentiated function must return for a gradient."""
+    if len(out_leaves) != 1:
+        raise ValueError(
+            f"{who}: the function must return a single scalar, but it returned {out_tree!r} "
+            f"({len(out_leaves)} arrays); use dr.jacobian for several outputs"
+        )
+    (value,) = out_leaves
+    if np.dtype(dtype_of(value)).kind != "f":
+        raise TypeError(
+            f"{who}: the function returned a value of dtype {dtype_of(value)}; "
+            f"only real floating-point outputs can be differentiated"
+        )
+    if size_of(value) != 1:
+        raise ValueError(
+            f"{who}: the function must return a scalar, but its output has shape "
+            f"{tuple(shape_of(value))}; use dr.jacobian (or dr.vjp with a cotangent) for "
+            f"non-scalar outputs"
+        )
     return value

@@ -40,9 +40,26 @@ class Trace:
 
     __slots__ = ("level", "active")
 
+    #: Does this trace want to know when a value of one of its tracers is
+    #: read as a plain value (``concrete``, ``bool(x)``)? The recording of a
+    #: program for replay does: such a read may steer Python code, which a
+    #: replay would not re-run (``read_value`` is then called).
+    watches_reads = False
+    #: Does this trace record non-differentiable ops on its tracers
+    #: (comparisons, ``argmax``, ``isnan``...) as ops of their own
+    #: (``record_nondiff``)? The recording of a program for replay does, so
+    #: that masks and indices are recomputed; the interpreters do not.
+    records_nondiff = False
+
     def __init__(self) -> None:
         self.level = next(_levels)
         self.active = True
+
+    def read_value(self, tracer: Any) -> None:  # pragma: no cover - only traces that watch reads
+        pass
+
+    def record_nondiff(self, fn: Any, args: tuple, kwargs: dict) -> Any:  # pragma: no cover
+        raise NotImplementedError
 
     def process(self, prim: Any, args: tuple, kwargs: dict) -> Any:  # pragma: no cover
         raise NotImplementedError
@@ -139,10 +156,44 @@ def is_traced(value: Any) -> bool:
 
 
 def concrete(value: Any) -> Any:
-    """The plain NumPy value under any number of tracer layers (no derivative)."""
+    """The plain NumPy value under any number of tracer layers (no derivative).
+
+    Every read of a traced value's data passes here, so a trace that watches
+    reads (the recording of a program for replay) learns of it."""
+    while isinstance(value, Tracer):
+        trace = value._trace
+        if trace.watches_reads and trace.active:
+            trace.read_value(value)
+        value = value.primal
+    return value
+
+
+def shape_only_value(value: Any) -> Any:
+    """The plain value under any number of tracer layers, for a caller that
+    reads only its shape and dtype (``np.zeros_like``, ``np.shape``): not a
+    read of its data, so no trace is told."""
     while isinstance(value, Tracer):
         value = value.primal
     return value
+
+
+def nondiff(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)`` for a function whose result carries no
+    derivative (a comparison, ``argmax``, ``isnan``...), on the plain values.
+
+    A trace that records non-differentiable ops (the recording of a program
+    for replay) gets the call as an op of its own, so that a replay recomputes
+    the mask or index instead of reusing the recorded one; other traces are
+    looked through. Keyword arguments are read as plain values."""
+    top = None
+    for arg in args:
+        if isinstance(arg, Tracer) and (top is None or arg._trace.level > top.level):
+            top = arg._trace
+    if top is None:
+        return fn(*args, **{k: concrete(v) for k, v in kwargs.items()})
+    if top.records_nondiff and top.active:
+        return top.record_nondiff(fn, args, kwargs)
+    return nondiff(fn, *[a.primal if isinstance(a, Tracer) and a._trace is top else a for a in args], **kwargs)
 
 
 # --------------------------------------------------------------------------

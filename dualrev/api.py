@@ -1,4 +1,5 @@
-"""The public transformations: grad, value_and_grad, jacobian, jvp, vjp, hessian, hvp.
+"""The public transformations: grad, value_and_grad, jacobian, jvp, vjp
+(second order, built on them: ``second_order.py``).
 
 Each transformation flattens the user's (possibly nested) arguments to a list
 of float arrays (``_arguments.py``), runs one of the interpreters on a function
@@ -29,13 +30,14 @@ import numpy as np
 from . import numpy as dnp
 from ._arguments import MODES, Args, batch_of, check_directions, check_like, check_mode, check_order, check_structure
 from ._jacobians import CHUNK_ELEMENTS, RunLog, choose_mode, jacobian_flat, jacobian_forward
-from ._outputs import cast_like, finish
-from .core import dtype_of, float_dtype, shape_of, size_of
+from ._outputs import cast_like, finish, scalar_output
+from .core import float_dtype, shape_of, size_of
 from .forward import forward_pass
 from .ledger import build_cost, check_return_cost
+from .replay import Replayer, as_function, replay_pullback, replayer_of
 from .reverse import reverse_pass
-from .sparse import pick_colouring, sparse_hessian, sparse_jacobian
-from .tree import TreeDef, tree_flatten, tree_unflatten
+from .sparse import pick_colouring, sparse_jacobian
+from .tree import tree_flatten, tree_unflatten
 
 __all__ = [
     "MODES",
@@ -44,8 +46,6 @@ __all__ = [
     "jacobian",
     "jvp",
     "vjp",
-    "hessian",
-    "hvp",
     "choose_mode",
     "CHUNK_ELEMENTS",
 ]
@@ -53,35 +53,21 @@ __all__ = [
 Argnums = int | Sequence[int]
 
 
-def _scalar_output(out_leaves: list, out_tree: TreeDef, who: str) -> Any:
-    """The one scalar a differentiated function must return for a gradient."""
-    if len(out_leaves) != 1:
-        raise ValueError(
-            f"{who}: the function must return a single scalar, but it returned {out_tree!r} "
-            f"({len(out_leaves)} arrays); use dr.jacobian for several outputs"
-        )
-    (value,) = out_leaves
-    if np.dtype(dtype_of(value)).kind != "f":
-        raise TypeError(
-            f"{who}: the function returned a value of dtype {dtype_of(value)}; "
-            f"only real floating-point outputs can be differentiated"
-        )
-    if size_of(value) != 1:
-        raise ValueError(
-            f"{who}: the function must return a scalar, but its output has shape "
-            f"{tuple(shape_of(value))}; use dr.jacobian (or dr.vjp with a cotangent) for "
-            f"non-scalar outputs"
-        )
-    return value
-
-
 def _gradient(
-    spec: Args, f: Callable, mode: str, order: Any, has_aux: bool, who: str, structure: str
+    spec: Args, f: Callable, mode: str, order: Any, has_aux: bool, who: str, structure: str, program: Any = None
 ) -> tuple[Any, list, Any]:
-    """``(value, gradient per input leaf, aux)`` of the scalar function ``f`` of the leaves."""
+    """``(value, gradient per input leaf, aux)`` of the scalar function ``f`` of
+    the leaves (or of its recorded ``program``, replayed)."""
+    if program is not None and mode in ("reverse", "auto"):
+        out_leaves, aux, pullback = replay_pullback(program, spec.leaves)
+        value = scalar_output(out_leaves, program.out_tree, who)
+        seed = np.ones(shape_of(value), dtype=float_dtype(value))
+        return value, pullback([seed], (), True), aux
+    if program is not None:
+        f = as_function(program)
     if mode in ("reverse", "auto"):
         out_leaves, out_tree, pullback, aux = reverse_pass(f, spec.leaves, has_aux, who)
-        value = _scalar_output(out_leaves, out_tree, who)
+        value = scalar_output(out_leaves, out_tree, who)
         seed = np.ones(shape_of(value), dtype=float_dtype(value))
         return value, pullback([seed], (), True), aux
     if mode == "explicit":
@@ -90,7 +76,7 @@ def _gradient(
         )
     else:
         out_leaves, out_tree, jac, aux = jacobian_forward(f, spec.leaves, has_aux, who)
-    value = _scalar_output(out_leaves, out_tree, who)
+    value = scalar_output(out_leaves, out_tree, who)
     row = jac[0]
     grads = []
     offset = 0
@@ -102,15 +88,17 @@ def _gradient(
 
 
 def _value_and_grad(
-    fun: Callable, argnums: Argnums, mode: str, has_aux: bool, order: Any, who: str, structure: str
+    fun: Callable, argnums: Argnums, mode: str, has_aux: bool, order: Any, who: str, structure: str, replay: bool
 ) -> Callable:
     check_mode(mode, who)
     check_order(order, who)
     check_structure(structure, who)
+    replayer = Replayer(fun, who) if replay else None
 
     def value_and_grad_fun(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
         spec = Args(args, argnums, who)
-        value, grads, aux = _gradient(spec, spec.bind(fun, kwargs), mode, order, has_aux, who, structure)
+        program = replayer.program(spec, kwargs, has_aux) if replayer is not None else None
+        value, grads, aux = _gradient(spec, spec.bind(fun, kwargs), mode, order, has_aux, who, structure, program)
         value = finish(value)
         result = (value, aux) if has_aux else value
         return result, spec.structure([finish(g) for g in grads])
@@ -128,10 +116,11 @@ def value_and_grad(
     has_aux: bool = False,
     order: Any = "optimal",
     structure: str = "structured",
+    replay: bool = False,
 ) -> Callable:
     """Like :func:`grad`, but the returned function gives ``(value, gradient)``
     (``((value, aux), gradient)`` with ``has_aux=True``)."""
-    return _value_and_grad(fun, argnums, mode, has_aux, order, "value_and_grad", structure)
+    return _value_and_grad(fun, argnums, mode, has_aux, order, "value_and_grad", structure, replay)
 
 
 def grad(
@@ -142,6 +131,7 @@ def grad(
     has_aux: bool = False,
     order: Any = "optimal",
     structure: str = "structured",
+    replay: bool = False,
 ) -> Callable:
     """The gradient of a scalar function.
 
@@ -152,13 +142,16 @@ def grad(
     scalar output), ``"forward"`` (one JVP per input scalar, batched),
     ``"explicit"`` (local Jacobians multiplied in ``order``, kept in their
     ``structure``) or ``"auto"`` (reverse). ``has_aux=True``: ``f`` returns ``(value, aux)`` and
-    the result is ``(gradient, aux)``.
+    the result is ``(gradient, aux)``. ``replay=True``: record ``f``'s
+    program on the first call of each input signature and replay it on later
+    calls without running ``f``'s Python (:mod:`dualrev.replay`; ``f`` must be
+    pure, and a recording that read a traced value runs unreplayed, warned once).
 
     Raises ``ValueError`` when ``f`` does not return a scalar (use
     :func:`jacobian`), ``TypeError`` for a non-float output or non-numeric
     input.
     """
-    vg = _value_and_grad(fun, argnums, mode, has_aux, order, "grad", structure)
+    vg = _value_and_grad(fun, argnums, mode, has_aux, order, "grad", structure, replay)
 
     def grad_fun(*args: Any, **kwargs: Any) -> Any:
         (value, g) = vg(*args, **kwargs)
@@ -185,6 +178,7 @@ def jacobian(
     sparsity: Any = None,
     colouring: Any = None,
     coloring: Any = None,
+    replay: bool = False,
 ) -> Callable:
     """The full Jacobian: for each output leaf of shape ``out`` and input leaf of
     shape ``in``, an array of shape ``out + in``.
@@ -213,6 +207,7 @@ def jacobian(
     ``sparse=True`` (implied by ``sparsity=`` or ``colouring=``/``coloring=``):
     a ``scipy.sparse`` CSR matrix (outputs × differentiated inputs, flattened)
     from one compressed pass (``return_cost``: a ``SparseCost``), see :mod:`dualrev.sparse`.
+    ``replay=True``: as for :func:`grad` (the recorded program runs in ``mode``).
     """
     who = "jacobian"
     colour = pick_colouring(colouring, coloring, who)
@@ -224,12 +219,14 @@ def jacobian(
     return_cost = check_return_cost(return_cost, who)
 
     out_sizes: dict = {}  # auto mode: output size seen per input signature
+    replayer = Replayer(fun, who) if replay else None
 
     def jacobian_fun(*args: Any, **kwargs: Any) -> Any:
         spec = Args(args, argnums, who)
         log = RunLog() if return_cost else None
+        program = replayer.program(spec, kwargs, has_aux) if replayer is not None else None
         out_leaves, out_tree, jac, aux, cost = jacobian_flat(
-            spec.bind(fun, kwargs),
+            spec.bind(fun, kwargs) if program is None else as_function(program),
             spec.leaves,
             mode,
             order,
@@ -261,17 +258,28 @@ def jacobian(
     return jacobian_fun
 
 
-def jvp(fun: Callable, primals: Sequence, tangents: Sequence, *, batched: bool = False, has_aux: bool = False) -> tuple:
+def jvp(
+    fun: Callable,
+    primals: Sequence,
+    tangents: Sequence,
+    *,
+    batched: bool = False,
+    has_aux: bool = False,
+    replay: bool = False,
+) -> tuple:
     """Forward mode: ``(f(*primals), J · tangents)`` in one pass.
 
     ``primals`` and ``tangents`` are tuples with one entry per argument of
     ``f`` (each entry may be a nested container). With ``batched=True`` every
     tangent has one extra leading axis of ``k`` directions and the output
-    tangents have it too.
+    tangents have it too. ``replay=True``: ``fun``'s recorded program runs
+    instead of its Python (as for :func:`grad`; kept while ``fun`` lives).
     """
     who = "jvp"
     spec, t_leaves, batch = check_directions(primals, tangents, batched, who)
-    out, tangents_out, out_tree, aux = forward_pass(spec.bind(fun), spec.leaves, t_leaves, batch, has_aux, who)
+    program = replayer_of(fun, who).program(spec, {}, has_aux) if replay else None
+    f = spec.bind(fun) if program is None else as_function(program)
+    out, tangents_out, out_tree, aux = forward_pass(f, spec.leaves, t_leaves, batch, has_aux, who)
     result = (
         tree_unflatten(out_tree, [finish(o) for o in out]),
         tree_unflatten(out_tree, [finish(t) for t in tangents_out]),
@@ -279,17 +287,22 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence, *, batched: bool =
     return result + (aux,) if has_aux else result
 
 
-def vjp(fun: Callable, *primals: Any, has_aux: bool = False) -> tuple:
+def vjp(fun: Callable, *primals: Any, has_aux: bool = False, replay: bool = False) -> tuple:
     """Reverse mode: ``(f(*primals), f_vjp)`` where ``f_vjp(u)`` returns ``uᵀ J``
     as a tuple with one entry per primal (``(…, f_vjp, aux)`` with has_aux).
 
     The tape is kept until ``f_vjp`` is garbage collected, so ``f_vjp`` can be
     called many times. ``f_vjp(u, batched=True)`` takes cotangents with one
-    extra leading axis of directions.
+    extra leading axis of directions. ``replay=True``: as for :func:`jvp`.
     """
     who = "vjp"
     spec = Args(tuple(primals), tuple(range(len(primals))), who)
-    out, out_tree, pullback, aux = reverse_pass(spec.bind(fun), spec.leaves, has_aux, who)
+    program = replayer_of(fun, who).program(spec, {}, has_aux) if replay else None
+    if program is None:
+        out, out_tree, pullback, aux = reverse_pass(spec.bind(fun), spec.leaves, has_aux, who)
+    else:
+        out, aux, pullback = replay_pullback(program, spec.leaves)
+        out_tree = program.out_tree
 
     def f_vjp(cotangent: Any, *, batched: bool = False) -> tuple:
         ct_leaves, ct_tree = tree_flatten(cotangent)
@@ -302,73 +315,3 @@ def vjp(fun: Callable, *primals: Any, has_aux: bool = False) -> tuple:
 
     value = tree_unflatten(out_tree, [finish(o) for o in out])
     return (value, f_vjp, aux) if has_aux else (value, f_vjp)
-
-
-def _nested_modes(mode: Any, who: str) -> tuple[str, str]:
-    if mode == "auto":
-        return "forward", "reverse"
-    if isinstance(mode, str):
-        check_mode(mode, who)
-        return mode, mode
-    if isinstance(mode, (tuple, list)) and len(mode) == 2:
-        outer, inner = mode
-        check_mode(outer, who)
-        check_mode(inner, who)
-        return ("forward" if outer == "auto" else outer), ("reverse" if inner == "auto" else inner)
-    raise ValueError(f"{who}: mode must be a mode name or an (outer, inner) pair, got {mode!r}")
-
-
-def hessian(
-    fun: Callable,
-    argnums: Argnums = 0,
-    mode: Any = ("forward", "reverse"),
-    *,
-    sparse: bool = False,
-    sparsity: Any = None,
-    colouring: Any = None,
-    coloring: Any = None,
-    return_cost: bool = False,
-) -> Callable:
-    """The Hessian of a scalar function: shape ``x.shape + x.shape``.
-
-    Computed as the Jacobian of the gradient. ``mode`` is an ``(outer, inner)``
-    pair: the default ``("forward", "reverse")`` is forward-over-reverse (one
-    reverse sweep differentiated by a batch of JVPs: the cheapest choice); any
-    pair of modes works, or a single mode name for both.
-
-    ``sparse=True`` (implied by ``sparsity=``/``colouring=``): a CSR matrix by
-    forward-over-reverse with a star colouring, see :mod:`dualrev.sparse`
-    (``return_cost=True``: ``(H, SparseCost)``, sparse path only).
-    """
-    colour = pick_colouring(colouring, coloring, "hessian")
-    if sparse or sparsity is not None or colour is not None:
-        return sparse_hessian(fun, argnums, mode, return_cost, sparsity, colour)
-    outer, inner = _nested_modes(mode, "hessian")
-    return jacobian(grad(fun, argnums, mode=inner), argnums, mode=outer)
-
-
-def hvp(fun: Callable, primals: Sequence, tangents: Sequence, mode: Any = ("forward", "reverse")) -> tuple:
-    """Hessian-vector product ``H v`` of a scalar function, without forming H.
-
-    ``primals`` and ``tangents`` are tuples (one entry per argument, checked in
-    every mode pair as :func:`jvp` checks them: as many tangents as primals, of
-    the same structure and shapes, a real dtype); the result is a tuple with
-    one entry per primal. The default forward-over-reverse
-    pushes one tangent through the gradient computation (cost ≈ a few
-    gradients); ``("reverse", "forward")`` and the others give the same numbers.
-    """
-    outer, inner = _nested_modes(mode, "hvp")
-    _, t_leaves, _ = check_directions(primals, tangents, False, "hvp")
-    argnums = tuple(range(len(primals)))
-    gradient = grad(fun, argnums, mode=inner)
-    if outer == "forward":
-        return tuple(jvp(gradient, tuple(primals), tuple(tangents))[1])
-
-    def directional(*args: Any) -> Any:
-        g = gradient(*args)
-        total: Any = 0.0
-        for gl, vl in zip(tree_flatten(g)[0], t_leaves):
-            total = total + dnp.sum(gl * vl)
-        return total
-
-    return grad(directional, argnums, mode=outer)(*primals)

@@ -56,7 +56,9 @@ from ._tracing import (
     finished_trace_message,
     float_dtype,
     is_traced,
+    nondiff,
     shape_of,
+    shape_only_value,
     size_of,
     zeros_with_batch,
 )
@@ -75,6 +77,8 @@ __all__ = [
     "binary_operator",
     "is_traced",
     "concrete",
+    "nondiff",
+    "shape_only_value",
     "size_of",
     "float_dtype",
     "zeros_with_batch",

@@ -81,9 +81,9 @@ class ForwardTrace(Trace):
         ):
             return self.process(prim, (x, y), NO_KWARGS)
         ans = prim.impl(xv, yv)
-        tangent = rules[0](x.tangent, ans, xv, yv) if x_traced else None
+        tangent = rules[0](x.tangent, ans, xv, yv) if x_traced else None  # type: ignore[misc]  # checked above
         if y_traced:
-            contrib = rules[1](y.tangent, ans, xv, yv)
+            contrib = rules[1](y.tangent, ans, xv, yv)  # type: ignore[misc]
             if contrib is not None:
                 tangent = contrib if tangent is None else tangent + contrib
         dual = new_object(Dual)

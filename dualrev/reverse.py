@@ -77,13 +77,13 @@ class ReverseTrace(RecordingTrace):
             rule = rules.get(0)
             if x._trace is not self or rule is None or isinstance(xv, Tracer):
                 return self.process(prim, (x, y), NO_KWARGS)
-            parents: tuple = ((0, rule, x.slot),)
+            parents: tuple = ((0, rule, x.slot),)  # type: ignore[attr-defined]  # a Node of this trace
             if isinstance(y, Tracer):
                 yv = y.primal
                 rule = rules.get(1)
                 if y._trace is not self or rule is None or isinstance(yv, Tracer):
                     return self.process(prim, (x, y), NO_KWARGS)
-                parents = ((0, parents[0][1], x.slot), (1, rule, y.slot))
+                parents = (parents[0], (1, rule, y.slot))  # type: ignore[attr-defined]  # a Node of this trace
             else:
                 yv = y
         else:  # y is a Node of this trace

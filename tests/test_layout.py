@@ -120,8 +120,8 @@ LAYERS = [
     ("dualrev.numpy", "dualrev.scipy"),
     ("dualrev._outputs", "dualrev.forward", "dualrev.tape", "dualrev.reverse"),
     ("dualrev.explicit",),
-    ("dualrev._arguments", "dualrev._jacobians", "dualrev.ledger", "dualrev.api", "dualrev.sparse",
-     "dualrev.checkpointing", "dualrev.scipy.integrate"),
+    ("dualrev._arguments", "dualrev._jacobians", "dualrev.ledger", "dualrev.replay", "dualrev.api",
+     "dualrev.second_order", "dualrev.sparse", "dualrev.checkpointing", "dualrev.scipy.integrate"),
     ("dualrev.draw",),
     ("dualrev.testing", "dualrev._surface", "dualrev._surface_samples", "dualrev"),
 ]

@@ -4,6 +4,7 @@ reductions, indexing and products — and checks forward == reverse == explicit
 differences. (tests/test_explicit.py checks each explicit order separately.)"""
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -155,3 +156,27 @@ def test_forward_equals_reverse_equals_finite_differences(prog, seed):
         return run(program, n_outputs, *xs)
 
     dr.testing.check_grads(f, *inputs, modes=("forward", "reverse", "explicit"), rtol=1e-5, atol=1e-6)
+
+
+# "where" reads dr.concrete(a): such programs are refused and must still be equal
+@pytest.mark.filterwarnings("ignore::dualrev.replay.ReplayWarning")
+@settings(max_examples=60)
+@given(programs(), st.integers(0, 2**31 - 1))
+def test_replayed_jacobians_equal_unreplayed_on_new_inputs(prog, seed):
+    """replay=True records the program on one input and replays it on others:
+    the reverse and forward Jacobians equal the unreplayed ones exactly."""
+    input_shapes, program, n_outputs = prog
+    rng = np.random.default_rng(seed)
+    argnums = tuple(range(len(input_shapes)))
+
+    def f(*xs):
+        return run(program, n_outputs, *xs)
+
+    replayed = {m: dr.jacobian(f, argnums, mode=m, replay=True) for m in ("reverse", "forward")}
+    for _ in range(2):
+        inputs = [rng.uniform(0.3, 1.2, s) * rng.choice([-1.0, 1.0], s) for s in input_shapes]
+        for mode, jac in replayed.items():
+            got = dr.tree_flatten(jac(*inputs))[0]
+            expected = dr.tree_flatten(dr.jacobian(f, argnums, mode=mode)(*inputs))[0]
+            for a, b in zip(got, expected):
+                np.testing.assert_array_equal(a, b)

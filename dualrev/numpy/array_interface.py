@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from ..core import binary_operator, concrete, dtype_of, shape_of, unary_operator
+from ..core import binary_operator, concrete, dtype_of, nondiff, shape_of, unary_operator
 from ._rules import binary, cumulative, indexing, products, reductions, shape, statistics, unary
 from ._rules import binning as binning  # registers the overrides of bincount, histogram, unique, full_like
 from ._rules.overrides import FUNCTIONS, UFUNCS
@@ -109,24 +109,25 @@ class TracerArrayMethods:
 
     __abs__ = unary_operator(unary.absolute.primitive)
 
-    # Comparisons are not differentiable: they return plain boolean arrays.
+    # Comparisons are not differentiable: they return plain boolean arrays
+    # (core.nondiff: or ops of their own in the recording of a replay).
     def __lt__(self, other: Any) -> Any:
-        return np.less(concrete(self), concrete(other))
+        return nondiff(np.less, self, other)
 
     def __le__(self, other: Any) -> Any:
-        return np.less_equal(concrete(self), concrete(other))
+        return nondiff(np.less_equal, self, other)
 
     def __gt__(self, other: Any) -> Any:
-        return np.greater(concrete(self), concrete(other))
+        return nondiff(np.greater, self, other)
 
     def __ge__(self, other: Any) -> Any:
-        return np.greater_equal(concrete(self), concrete(other))
+        return nondiff(np.greater_equal, self, other)
 
     def __eq__(self, other: Any) -> Any:
-        return np.equal(concrete(self), concrete(other))
+        return nondiff(np.equal, self, other)
 
     def __ne__(self, other: Any) -> Any:
-        return np.not_equal(concrete(self), concrete(other))
+        return nondiff(np.not_equal, self, other)
 
     # ------------------------------------------------- indexing, iteration
     def __getitem__(self, index: Any) -> Any:
@@ -322,16 +323,16 @@ class TracerArrayMethods:
 
     # ------------------------------- methods that only inspect the value
     def argmax(self, *args: Any, **kwargs: Any) -> Any:
-        return np.ndarray.argmax(concrete(self), *args, **kwargs)
+        return nondiff(np.ndarray.argmax, self, *args, **kwargs)
 
     def argmin(self, *args: Any, **kwargs: Any) -> Any:
-        return np.ndarray.argmin(concrete(self), *args, **kwargs)
+        return nondiff(np.ndarray.argmin, self, *args, **kwargs)
 
     def argsort(self, *args: Any, **kwargs: Any) -> Any:
-        return np.ndarray.argsort(concrete(self), *args, **kwargs)
+        return nondiff(np.ndarray.argsort, self, *args, **kwargs)
 
     def argpartition(self, *args: Any, **kwargs: Any) -> Any:
-        return np.ndarray.argpartition(concrete(self), *args, **kwargs)
+        return nondiff(np.ndarray.argpartition, self, *args, **kwargs)
 
     def nonzero(self) -> Any:
         return np.ndarray.nonzero(concrete(self))

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ...core import Primitive, Tracer, concrete, shape_of
+from ...core import Primitive, Tracer, concrete, nondiff, shape_of
 from .base import Sample, ndim_of, normalize_axes, register, sample_arrays
 from .overrides import fallback, numpy_function
 from .shape import _core_shape, expand_dims, expand_tangent, moveaxis, ravel, unbroadcast
@@ -243,7 +243,8 @@ def where(condition: Any, x: Any = None, y: Any = None) -> Any:
     """``np.where``; differentiable in ``x`` and ``y`` (the condition is a constant)."""
     if x is None and y is None:
         return np.where(concrete(condition))
-    return where_p(concrete(condition), x, y)
+    # The condition carries no derivative, but a replay must recompute it (nondiff).
+    return where_p(nondiff(np.asarray, condition), x, y)
 
 
 def _triangle(m, k, lower):

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ...core import concrete
+from ...core import concrete, nondiff, shape_only_value
 from . import cumulative, reductions
 from .overrides import FUNCTIONS, UFUNCS
 
@@ -33,6 +33,18 @@ UFUNC_ACCUMULATE: dict[np.ufunc, Callable] = {
     np.multiply: cumulative.cumprod,
 }
 # NumPy functions that only inspect a value: they run on the plain value.
+# Those that read only its shape and dtype (SHAPE_FUNCTIONS) are not a read
+# of the data; those whose array result depends on the data
+# (VALUE_FUNCTIONS: indices, masks) are non-differentiable ops of their own
+# (``core.nondiff``), so that a replay recomputes them.
+SHAPE_FUNCTIONS = {
+    np.shape, np.ndim, np.size, np.result_type, np.iscomplexobj, np.isrealobj, np.zeros_like, np.ones_like,
+    np.empty_like, np.can_cast, np.min_scalar_type, np.isscalar,
+}  # fmt: skip
+VALUE_FUNCTIONS = {
+    np.argmax, np.argmin, np.argsort, np.argpartition, np.isfinite, np.isnan, np.isinf, np.isneginf,
+    np.isposinf, np.searchsorted, np.digitize, np.isreal, np.iscomplex,
+}  # fmt: skip
 INSPECTION_FUNCTIONS = {
     np.shape, np.ndim, np.size, np.result_type, np.iscomplexobj, np.isrealobj,
     np.allclose, np.isclose, np.array_equal, np.array_equiv, np.argmax, np.argmin,
@@ -54,12 +66,12 @@ def _qualified_name(func: Callable) -> str:
     return ".".join(public + [func.__name__])
 
 
-def _concrete_tree(x: Any) -> Any:
+def _concrete_tree(x: Any, unwrap: Callable = concrete) -> Any:
     if isinstance(x, (list, tuple)):
-        return type(x)(_concrete_tree(v) for v in x)
+        return type(x)(_concrete_tree(v, unwrap) for v in x)
     if isinstance(x, dict):
-        return {k: _concrete_tree(v) for k, v in x.items()}
-    return concrete(x)
+        return {k: _concrete_tree(v, unwrap) for k, v in x.items()}
+    return unwrap(x)
 
 
 
@@ -71,7 +83,7 @@ def array_ufunc(self: Any, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs:
         )
     kwargs.pop("out", None)
     if ufunc in NONDIFF_UFUNCS:
-        return getattr(ufunc, method)(*[concrete(x) for x in inputs], **kwargs)
+        return nondiff(getattr(ufunc, method), *inputs, **kwargs)
     if method == "__call__":
         fn = UFUNCS.get(ufunc)
         if fn is not None:
@@ -110,6 +122,10 @@ def array_function(self: Any, func: Callable, types: Any, args: tuple, kwargs: d
     fn = FUNCTIONS.get(func)
     if fn is not None:
         return fn(*args, **kwargs)
+    if func in SHAPE_FUNCTIONS:
+        return func(*_concrete_tree(args, shape_only_value), **_concrete_tree(kwargs, shape_only_value))
+    if func in VALUE_FUNCTIONS and not any(isinstance(v, (list, tuple, dict)) for v in args):
+        return nondiff(func, *args, **kwargs)
     if func in INSPECTION_FUNCTIONS:
         return func(*_concrete_tree(args), **_concrete_tree(kwargs))
     raise NotImplementedError(
@@ -124,6 +140,8 @@ __all__ = [
     "UFUNC_REDUCE",
     "UFUNC_ACCUMULATE",
     "INSPECTION_FUNCTIONS",
+    "SHAPE_FUNCTIONS",
+    "VALUE_FUNCTIONS",
     "WRITES_INTO",
     "array_ufunc",
     "array_function",

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import scipy.special
 
-from ...core import Primitive, concrete, dtype_of, shape_of
+from ...core import Primitive, Tracer, concrete, dtype_of, nondiff, shape_of
 from .base import Sample, register, sample_arrays, shape_samples
 from .indexing import where, where_p
 from .overrides import EntryPoint, fallback, numpy_function, numpy_ufunc, ufunc_entry
@@ -257,8 +257,9 @@ def nan_to_num(x: Any, copy: bool = True, nan: float = 0.0, posinf: Any = None, 
 def safe_sqrt(value: Any) -> Any:
     """√value with derivative 0 (not inf·0 = NaN) where value == 0: the
     subgradient of std and of the norms at constant data / the zero vector."""
-    zero = concrete(value) == 0
-    if not np.any(zero):
+    zero = nondiff(np.equal, value, 0)
+    # A traced mask (the recording of a replay, which must not branch on values) takes the general form.
+    if not isinstance(zero, Tracer) and not np.any(zero):
         return sqrt(value)
     return where(zero, 0.0, sqrt(where(zero, 1.0, value)))
 
