@@ -103,6 +103,7 @@ def _value_and_grad(
         result = (value, aux) if has_aux else value
         return result, spec.structure([finish(g) for g in grads])
 
+    value_and_grad_fun.replayer = replayer  # type: ignore[attr-defined]  # its programs, for inspection
     value_and_grad_fun.__name__ = f"{who}({getattr(fun, '__name__', 'f')})"
     value_and_grad_fun.__doc__ = fun.__doc__
     return value_and_grad_fun
@@ -159,6 +160,7 @@ def grad(
             return g, value[1]
         return g
 
+    grad_fun.replayer = vg.replayer  # type: ignore[attr-defined]
     grad_fun.__name__ = f"grad({getattr(fun, '__name__', 'f')})"
     grad_fun.__doc__ = fun.__doc__
     return grad_fun
@@ -254,6 +256,7 @@ def jacobian(
             return result, build_cost(log, mode, chunk_size, cost)
         return result
 
+    jacobian_fun.replayer = replayer  # type: ignore[attr-defined]
     jacobian_fun.__name__ = f"jacobian({getattr(fun, '__name__', 'f')})"
     return jacobian_fun
 

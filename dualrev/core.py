@@ -137,9 +137,9 @@ class Primitive:
     """
 
     __slots__ = (
-        "impl", "name", "jvp_rules", "vjp_rules", "jvp_rule_any", "vjp_rule_any", "jvp_batched", "vjp_batched",
-        "multiple_results", "_vjp_reads", "drop_args", "drop_ans", "structure", "trusted", "test_inputs",
-        "test_order",
+        "impl", "name", "jvp_rules", "vjp_rules", "jvp_rule_any", "vjp_rule_any", "jvp_batched", "_vjp_batched",
+        "multiple_results", "_vjp_reads", "drop_args", "drop_ans", "structure", "_trusted", "general_vjp",
+        "test_inputs", "test_order",
         "__dict__",  # __doc__ and __wrapped__, so that help() and inspect see the implementation
     )  # fmt: skip
 
@@ -160,15 +160,36 @@ class Primitive:
         self.jvp_rule_any: Callable | None = None
         self.vjp_rule_any: Callable | None = None
         self.jvp_batched = True
-        self.vjp_batched = True
         self.multiple_results = multiple_results
+        self._trusted = False
+        self.vjp_batched = True
         self.vjp_reads = vjp_reads
         self.structure = structure
-        self.trusted = False
         self.test_inputs: Callable | None = None
         self.test_order = 2
         self.__doc__ = getattr(impl, "__doc__", None)
         self.__wrapped__ = impl
+
+    # ``general_vjp``: the backward sweep must take its general path for this
+    # primitive (multiple results, rules without a batch axis, results to
+    # check); kept up to date here so the sweep reads one attribute per entry.
+    @property
+    def trusted(self) -> bool:
+        return self._trusted
+
+    @trusted.setter
+    def trusted(self, value: bool) -> None:
+        self._trusted = value
+        self.general_vjp = self.multiple_results or not self._vjp_batched or not value
+
+    @property
+    def vjp_batched(self) -> bool:
+        return self._vjp_batched
+
+    @vjp_batched.setter
+    def vjp_batched(self, value: bool) -> None:
+        self._vjp_batched = value
+        self.general_vjp = self.multiple_results or not value or not self._trusted
 
     @property
     def vjp_reads(self) -> tuple[str, ...] | None:

@@ -174,14 +174,14 @@ def backward(tape: list[TapeEntry], seeds: dict[int, Any], consume: bool = True)
     while tape:
         entry = tape.pop()
         prim, parents, primals, kwargs, ans, out = entry
-        if prim.multiple_results or not prim.vjp_batched or not prim.trusted:
+        if prim.general_vjp:
             _backward_general(entry, cotangents)
             continue
         ct = pop(out, None)
         if ct is None:  # no path from this value to the outputs: nothing to pull
             continue
         for _, rule, slot in parents:
-            contrib = rule(ct, ans, *primals, **kwargs)
+            contrib = rule(ct, ans, *primals, **kwargs) if kwargs else rule(ct, ans, *primals)
             if contrib is None:
                 continue
             prev = get(slot)

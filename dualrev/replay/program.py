@@ -70,7 +70,8 @@ class Program:
         self.out_tree = out_tree
         self.aux = aux
         self.release = _last_uses(steps, n_slots, outputs, aux)
-        self.reverse_plan: list | None = None  # built by the first reverse replay
+        self.reverse_plan: list | None = None  # built by the first interpreted reverse replay
+        self.compiled: Any = None  # compile.compile_reverse's function, False if not compiled
 
     def __repr__(self) -> str:
         return f"<dualrev program: {len(self.steps)} steps, {len(self.in_slots)} inputs>"

@@ -26,6 +26,7 @@ from ..core import NeverDifferentiated, nondiff, zeros_with_batch
 from ..reverse import backward
 from ..tape import SHAPE_ONLY_MIN_BYTES, TapeEntry, new_record, shape_only
 from ..tree import tree_unflatten
+from .compile import compile_reverse
 from .program import Program
 
 Pullback = Callable[[list, tuple, bool], list]
@@ -36,41 +37,51 @@ def replay_pullback(program: Program, leaves: list) -> tuple[list, Any, Pullback
 
     Returns ``(output leaves, aux, pullback)`` as ``reverse.reverse_pass``
     does (``pullback(cotangents, batch, consume)``)."""
+    compiled = program.compiled
+    if compiled is None:  # the first replay: compile (or mark as interpreted, False)
+        compiled = program.compiled = compile_reverse(program, leaves) or False
+    if compiled:
+        return _run_compiled(program, compiled, leaves)
     values: list = [None] * program.n_slots
     for slot, leaf in zip(program.in_slots, leaves):
         values[slot] = leaf
     plan = program.reverse_plan
-    if plan is None:
-        plan = program.reverse_plan = []
-        build = True
-    else:
-        build = False
+    if plan is None:  # the first replay looks the rules up (and checks them, as reverse mode would)
+        plan = program.reverse_plan = _plan(program, values)
     tape: list[TapeEntry] = []
     append = tape.append
-    release = program.release
-    for k, step in enumerate(program.steps):
-        prim, fn, template, positions, kwargs, out = step
-        args = list(template)
-        for i, s in positions:
-            args[i] = values[s]
-        if prim is None:
-            values[out] = fn(*args, **kwargs)
+    # One iteration per recorded op, written for speed: the rules, the
+    # positions to keep by shape and the slots to free were decided once, in
+    # the plan; what is left is the implementation call and the tape entry.
+    for fn, prim, template, positions, kwargs, out, parents, drops, drop_ans, release in plan:
+        if len(positions) == 1 and len(template) == 1:
+            args: Any = [values[positions[0][1]]]
         else:
-            ans = fn(*args, **kwargs)
-            if build:
-                plan.append(_plan_step(program, step, args))
-            parents = plan[k]
-            if prim.multiple_results:
+            args = list(template)
+            for i, s in positions:
+                args[i] = values[s]
+        ans = fn(*args, **kwargs)
+        if prim is None or not parents:  # a non-differentiable op, or no traced argument with a rule
+            if type(out) is tuple:
                 for s, a in zip(out, ans):
                     values[s] = a
             else:
                 values[out] = ans
-            if parents:
-                append(new_record(TapeEntry, (prim, parents, _kept_args(prim, args, positions), kwargs,
-                                              _kept_ans(prim, ans), out)))  # fmt: skip
-        if build and prim is None:
-            plan.append(())
-        for s in release[k]:
+        else:
+            if type(out) is tuple:
+                for s, a in zip(out, ans):
+                    values[s] = a
+                kept = ans
+            else:
+                values[out] = kept = ans
+                if drop_ans and type(ans) is np.ndarray and ans.nbytes >= SHAPE_ONLY_MIN_BYTES:
+                    kept = shape_only(ans)
+            for i in drops:
+                value = args[i]
+                if type(value) is np.ndarray and value.nbytes >= SHAPE_ONLY_MIN_BYTES:
+                    args[i] = shape_only(value)
+            append(new_record(TapeEntry, (prim, parents, tuple(args), kwargs, kept, out)))
+        for s in release:
             values[s] = None
     outs = [values[ref] if computed else ref for computed, ref in program.outputs]
     aux = _aux(program, values)
@@ -92,6 +103,53 @@ def replay_pullback(program: Program, leaves: list) -> tuple[list, Any, Pullback
     return outs, aux, pullback
 
 
+def _run_compiled(program: Program, compiled: Callable, leaves: list) -> tuple[list, Any, Pullback]:
+    slots, pull = compiled(*leaves)
+    outs = [slots[ref] if computed else ref for computed, ref in program.outputs]
+    aux = _aux(program, slots)
+    out_slots = sorted({ref for computed, ref in program.outputs if computed})
+
+    def pullback(cotangents: list, batch: tuple, consume: bool) -> list:
+        seeds: dict[int, Any] = {}
+        for (computed, slot), ct in zip(program.outputs, cotangents):
+            if not computed or ct is None:
+                continue
+            seeds[slot] = seeds[slot] + ct if slot in seeds else ct
+        result = pull(*[seeds.get(s) for s in out_slots])
+        return [
+            cast_like(g, p) if g is not None else zeros_with_batch(batch, p) for g, p in zip(result, leaves)
+        ]
+
+    return outs, aux, pullback
+
+
+def _plan(program: Program, values: list) -> list[tuple]:
+    """Per step: ``(fn, prim, template, positions, kwargs, out, parents, drops,
+    drop_ans, release)``. Runs the program once (on ``values``, the first
+    replay's inputs, which it leaves in place) to check the rules on the values."""
+    plan = []
+    scratch = list(values)
+    for step, release in zip(program.steps, program.release):
+        prim, fn, template, positions, kwargs, out = step
+        args = list(template)
+        for i, s in positions:
+            args[i] = scratch[s]
+        ans = fn(*args, **kwargs)
+        if type(out) is tuple:
+            for s, a in zip(out, ans):
+                scratch[s] = a
+        else:
+            scratch[out] = ans
+        parents = _plan_step(program, step, args) if prim is not None else ()
+        traced = {i for i, _, _ in parents}
+        drops = tuple(i for i, _ in positions if i in traced) if prim is not None and prim.drop_args else ()
+        drop_ans = prim is not None and prim.drop_ans
+        plan.append((fn, prim, template, positions, kwargs, out, parents, drops, drop_ans, release))
+        for s in release:
+            scratch[s] = None
+    return plan
+
+
 def _plan_step(program: Program, step: Any, args: list) -> tuple:
     """The parents ``(argnum, rule, slot)`` of one step, as reverse mode
     records them: traced arguments with a VJP rule; the results of
@@ -111,22 +169,7 @@ def _plan_step(program: Program, step: Any, args: list) -> tuple:
     return tuple(parents)
 
 
-def _kept_args(prim: Any, args: list, positions: tuple) -> tuple:
-    if prim.drop_args:
-        for i, _ in positions:
-            value = args[i]
-            if type(value) is np.ndarray and value.nbytes >= SHAPE_ONLY_MIN_BYTES:
-                args[i] = shape_only(value)
-    return tuple(args)
-
-
-def _kept_ans(prim: Any, ans: Any) -> Any:
-    if prim.drop_ans and type(ans) is np.ndarray and ans.nbytes >= SHAPE_ONLY_MIN_BYTES:
-        return shape_only(ans)
-    return ans
-
-
-def _aux(program: Program, values: list) -> Any:
+def _aux(program: Program, values: Any) -> Any:
     if program.aux is None:
         return None
     refs, tree = program.aux
