@@ -69,6 +69,12 @@ def _operator_product(outer: Any, inner: Any, m: int, k: int, n: int) -> tuple[A
         return (DENSE if inner is DENSE or outer.jvp is None else outer.right(inner)), outer.m * outer.n * n
     if isinstance(inner, Operator) and not isinstance(outer, (Operator, Diagonal, Sparse)) and inner.has_vjp:
         return (DENSE if outer is DENSE or inner.jvp is None else inner.left(outer)), m * inner.m * inner.n
+    if isinstance(outer, Diagonal) and isinstance(inner, Operator) and outer.vals is not SYMBOLIC and inner.jvp:
+        # The common case (an elementwise op after a dense one), decided as below without the general search.
+        formed = inner.form_cost() + outer.n * n
+        if inner.has_vjp and m * inner.m * inner.n <= formed:  # ties: apply, as min() below picks
+            return inner.left(to_dense(outer, (m, k), np.float64)), m * inner.m * inner.n
+        return _diagonal_times(outer, inner.form(), n)[0], formed
     options = []  # (cost, how): apply a rule to the other factor made dense, or form an operator first
     if isinstance(outer, Operator):
         options.append((outer.m * outer.n * n, "apply outer"))
@@ -120,6 +126,8 @@ def _diagonal_times(d: Diagonal, inner: Any, n: int) -> tuple[Any, int]:
         return Sparse(inner.rows, inner.cols, vals, inner.shape), (inner.nnz if _valued(inner) else 0)
     if d.vals is SYMBOLIC or inner is DENSE:
         return DENSE, d.n * n
+    if type(d.vals) is np.ndarray and type(inner) is np.ndarray:
+        return d.vals[:, None] * inner, d.n * n
     return dnp.expand_dims(d.vals, -1) * inner, d.n * n
 
 

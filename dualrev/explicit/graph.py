@@ -29,10 +29,16 @@ class Graph:
         self.succs.setdefault(v, set())
 
     def add_edge(self, u: int, v: int, label: Any) -> None:
-        self.add_vertex(u)
-        self.add_vertex(v)
-        self.preds[v][u] = add(self.preds[v].get(u), label, (self.sizes[v], self.sizes[u]))[0]
-        self.succs[u].add(v)
+        preds, succs = self.preds, self.succs
+        if u not in preds:
+            preds[u], succs[u] = {}, set()
+        into = preds.get(v)
+        if into is None:
+            into = preds[v] = {}
+            succs[v] = set()
+        existing = into.get(u)
+        into[u] = label if existing is None else add(existing, label, (self.sizes[v], self.sizes[u]))[0]
+        succs[u].add(v)
 
     def remove_vertex(self, v: int) -> None:
         for u in self.preds.pop(v, {}):
@@ -59,12 +65,13 @@ class Graph:
     def signature(self) -> tuple:
         """What a plan depends on: the edges, their label kinds and sizes."""
         return tuple(
-            (v, self.sizes[v], tuple((u, _kind(m)) for u, m in sorted(ps.items())))
+            (v, self.sizes[v], tuple((u, label_kind(m)) for u, m in sorted(ps.items())))
             for v, ps in sorted(self.preds.items())
         )
 
 
-def _kind(label: Any) -> Any:
+def label_kind(label: Any) -> Any:
+    """A label's structure: what its costs and products depend on, not its values."""
     if label is IDENTITY:
         return "I"
     if isinstance(label, Diagonal):

@@ -1,30 +1,41 @@
 """The explicit-mode interpreter: record the program, form every local Jacobian
 from its JVP rule, build the linearised graph, eliminate it in the planned order.
+
+Repeated calls of one program skip everything that depends only on its shape.
+A *skeleton* is cached per tape shape (primitives, parent slots, result shapes
+and dtypes, inputs, outputs): which entries and parents lie on an input →
+output path, their sizes and the bytes the memory guard checks. Within it a
+*layout* is cached per structure of the local Jacobians formed (their kinds
+and sparsity patterns — the values are never part of a key): the outputs'
+copy vertices, the vertices pruned, the intermediate vertices and, per
+``order``, the plan and its report. A call that hits both records the
+program, forms its local Jacobians, replays the layout and eliminates.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from .. import numpy as dnp
-from ..core import Primitive, Tracer, float_dtype, size_of
+from ..core import NO_KWARGS, Primitive, Tracer, dtype_of, float_dtype, shape_of, size_of
 from ..tape import RecordingTrace, TapeEntry, new_record, record
 from .budget import ExplicitCost, check_budget
-from .graph import Graph, eliminate
-from .local import (
-    apply_rule,
-    as_matrix,
-    fast_itemsize,
-    fast_size,
-    identity_basis,
-    operator_jacobian,
-    structured_bytes,
-    structured_jacobian,
+from .build import (  # noqa: F401  (re-exported: dr.draw builds its model with them)
+    _add_dependents,
+    _build_graph,
+    _edges_to_linearise,
+    _outputs_of,
+    _prune,
+    build_graph,
+    entries_of,
+    select_edges,
 )
-from .plans import Plan, plans_for
+from .graph import Graph, eliminate
+from .local import structured_jacobian  # noqa: F401  (re-exported for the tests)
+from .plans import CACHE_MAX, Plan, plans_for
 from .structures import IDENTITY, to_dense
 
 #: What ``structure=`` accepts.
@@ -56,140 +67,130 @@ class LinearizeTrace(RecordingTrace):
             self.tape.append(new_record(TapeEntry, (prim, tuple(parents), tuple(primals), kwargs, ans, out)))
         return nodes
 
+    # The common calls (one or two positional arguments, a registered rule,
+    # plain values, one result) without the generic loop; anything else is
+    # ``process``.
+    def process1(self, prim: Primitive, x: Any) -> Any:
+        value = x.primal
+        rule = prim.jvp_rules.get(0)
+        if rule is None or x._trace is not self or isinstance(value, Tracer) or prim.multiple_results:
+            return self.process(prim, (x,), NO_KWARGS)
+        ans = prim.impl(value)
+        node = self.new_node(ans)
+        self.tape.append(new_record(TapeEntry, (prim, ((0, rule, x.slot),), (value,), NO_KWARGS, ans, node.slot)))
+        return node
 
-def _outputs_of(entry: TapeEntry) -> tuple[tuple, tuple]:
-    """The output slots and values of an entry, as tuples (one or several results)."""
-    if entry.prim.multiple_results:
-        return entry.out, entry.ans
-    return (entry.out,), (entry.ans,)
-
-
-# --------------------------------------------------------------------------
-# From the tape to the graph
-# --------------------------------------------------------------------------
-
-
-def _relevant(tape: list[TapeEntry], in_slots: list[int], out_slots: set[int]) -> tuple[set[int], set[int]]:
-    """Vertices reachable from an input and vertices that reach an output."""
-    from_inputs = set(in_slots)
-    for entry in tape:
-        if any(slot in from_inputs for _, _, slot in entry.parents):
-            from_inputs.update(_outputs_of(entry)[0])
-    to_outputs = set(out_slots)
-    for entry in reversed(tape):
-        if any(s in to_outputs for s in _outputs_of(entry)[0]):
-            to_outputs.update(slot for _, _, slot in entry.parents)
-    return from_inputs, to_outputs
-
-
-def _edges_to_linearise(
-    tape: list[TapeEntry], in_slots: list[int], out_slots: list, sizes: dict[int, int], structure: str, who: str
-) -> tuple[list, set[int]]:
-    """The entries and parents on some input → output path, after checking the
-    memory their local Jacobians will take against the budget."""
-    from_inputs, to_outputs = _relevant(tape, in_slots, {s for s in out_slots if s is not None})
-    work = []
-    nbytes, n_matrices, largest = 0, 0, (0, 0)
-    dense = structure == "dense"
-    for entry in tape:
-        outs, answers = _outputs_of(entry)
-        if not any(s in to_outputs for s in outs):
-            continue
-        edges = [(argnum, rule, s) for argnum, rule, s in entry.parents if s in from_inputs]
-        if not edges:
-            continue
-        out_size = 0
-        for s, a in zip(outs, answers):
-            out_size += (size := fast_size(a))
-            sizes[s] = size
-        itemsize = fast_itemsize(answers[0])
-        for argnum, _, _ in edges:
-            x = entry.primals[argnum]
-            n_in = fast_size(x)
-            nbytes += out_size * n_in * itemsize if dense else structured_bytes(entry.prim, x, answers, itemsize)
-            n_matrices += 1
-            if out_size * n_in > largest[0] * largest[1]:
-                largest = (out_size, n_in)
-        work.append((entry, edges))
-    check_budget(nbytes, n_matrices, largest, who)
-    return work, to_outputs
-
-
-def _build_graph(
-    work: list, in_slots: list[int], sizes: dict[int, int], to_outputs: set[int], structure: str
-) -> tuple[Graph, int, int, int]:
-    """The graph whose edges are the local Jacobians. Returns it with the number
-    of local Jacobians, of values stored and of entries a dense form would hold."""
-    graph = Graph(sizes)
-    for s in in_slots:
-        graph.add_vertex(s)
-    entries = dense_entries = local_jacobians = 0
-    for entry, edges in work:
-        outs, answers = _outputs_of(entry)
-        structured = structure == "structured" and not entry.prim.multiple_results
-        for argnum, rule, s in edges:
-            n_in = sizes[s]
-            if n_in == 0:
-                continue
-            if structured:
-                if entry.prim.structure == "dense":
-                    label = operator_jacobian(entry, argnum, rule)
-                else:
-                    label = structured_jacobian(entry, argnum, rule)
-                if label is None or outs[0] not in to_outputs or size_of(answers[0]) == 0:
-                    continue
-                local_jacobians += 1
-                entries += label.nnz if label.vals is not None else 0  # an operator stores none
-                dense_entries += n_in * size_of(answers[0])
-                graph.add_edge(s, outs[0], label)
-                continue
-            tangents = apply_rule(entry, argnum, rule, identity_basis(entry.primals[argnum]))
-            if tangents is None:  # the rule says: no dependence
-                continue
-            if not entry.prim.multiple_results:
-                tangents = (tangents,)
-            local_jacobians += 1
-            for out_s, a, tangent in zip(outs, answers, tangents):
-                entries += n_in * size_of(a)
-                dense_entries += n_in * size_of(a)
-                if tangent is None or out_s not in to_outputs or size_of(a) == 0:
-                    continue
-                graph.add_edge(s, out_s, as_matrix(tangent, n_in, a))
-    return graph, local_jacobians, entries, dense_entries
-
-
-def _add_dependents(graph: Graph, in_slots: list[int], out_slots: list, next_id: int) -> dict[int, int]:
-    """Outputs become dependents: an output that is an input or feeds later ops
-    gets a copy vertex joined by an identity edge (outputs are never eliminated)."""
-    dependent_of: dict[int, int] = {}
-    for s in out_slots:
-        if s is None or s in dependent_of:
-            continue
-        if s in graph.preds and (s in in_slots or graph.succs[s]):
-            dependent_of[s] = next_id
-            graph.sizes[next_id] = graph.sizes[s]
-            graph.add_edge(s, next_id, IDENTITY)
-            next_id += 1
+    def process2(self, prim: Primitive, x: Any, y: Any) -> Any:
+        rules = prim.jvp_rules
+        if isinstance(x, Tracer):
+            xv, rule = x.primal, rules.get(0)
+            if x._trace is not self or rule is None or isinstance(xv, Tracer):
+                return self.process(prim, (x, y), NO_KWARGS)
+            parents: tuple = ((0, rule, x.slot),)  # type: ignore[attr-defined]  # a Node of this trace
+            if isinstance(y, Tracer):
+                yv, rule = y.primal, rules.get(1)
+                if y._trace is not self or rule is None or isinstance(yv, Tracer):
+                    return self.process(prim, (x, y), NO_KWARGS)
+                parents = (parents[0], (1, rule, y.slot))  # type: ignore[attr-defined]
+            else:
+                yv = y
         else:
-            dependent_of[s] = s
-    return dependent_of
+            xv, yv, rule = x, y.primal, rules.get(1)
+            if y._trace is not self or rule is None or isinstance(yv, Tracer):
+                return self.process(prim, (x, y), NO_KWARGS)
+            parents = ((1, rule, y.slot),)
+        if prim.multiple_results:
+            return self.process(prim, (x, y), NO_KWARGS)
+        ans = prim.impl(xv, yv)
+        node = self.new_node(ans)
+        self.tape.append(new_record(TapeEntry, (prim, parents, (xv, yv), NO_KWARGS, ans, node.slot)))
+        return node
 
 
-def _prune(graph: Graph, in_slots: list[int], dependents: set[int]) -> list[int]:
-    """Drop vertices left off every input → output path (rules that returned
-    None); return the intermediate vertices, in execution order."""
-    reach = set(in_slots)
-    for v in sorted(graph.preds):
-        if any(u in reach for u in graph.preds[v]):
-            reach.add(v)
-    useful = set(dependents)
-    for v in sorted(graph.preds, reverse=True):
-        if graph.succs[v] & useful:
-            useful.add(v)
-    for v in list(graph.preds):
-        if v not in in_slots and v not in dependents and not (v in reach and v in useful):
+# --------------------------------------------------------------------------
+# What repeated calls of one program share
+# --------------------------------------------------------------------------
+
+
+class Layout(NamedTuple):
+    copies: list  # (output slot, its copy vertex)
+    removed: list  # vertices pruned
+    intermediates: list[int]
+    dependent_of: dict[int, int]
+    runs: dict  # order key -> (plans, chosen name, report text)
+
+
+class Skeleton(NamedTuple):
+    selected: list  # select_edges(): (entry index, parent positions)
+    sizes: dict[int, int]  # every slot's size
+    budget: tuple[int, int, tuple]  # check_budget's figures
+    to_outputs: set[int]
+    layouts: dict  # structures of the local Jacobians -> Layout
+
+
+_SKELETONS: dict[tuple, Skeleton] = {}
+
+
+def _shape_key(value: Any) -> tuple:
+    if type(value) is np.ndarray:
+        return value.shape, value.dtype.char
+    return tuple(shape_of(value)), str(dtype_of(value))
+
+
+def _tape_key(tape: list[TapeEntry], rec: Any, leaves: list, structure: str) -> tuple:
+    """The shape of a recorded program: what its skeleton depends on."""
+    parts = []
+    for prim, parents, _, _, ans, out in tape:
+        if prim.multiple_results:
+            shape: Any = tuple(_shape_key(a) for a in ans)
+        elif type(ans) is np.ndarray:
+            shape = ans.shape, ans.dtype.char
+        else:
+            shape = _shape_key(ans)
+        parts.append((prim, tuple([(a, s) for a, _, s in parents]), out, shape))
+    inputs = tuple(_shape_key(leaf) for leaf in leaves)
+    return tuple(parts), tuple(rec.in_slots), tuple(rec.out_slots), inputs, structure
+
+
+def _skeleton(tape: list[TapeEntry], rec: Any, leaves: list, structure: str) -> Skeleton:
+    key = _tape_key(tape, rec, leaves, structure)
+    found = _SKELETONS.get(key)
+    if found is None:
+        sizes: dict[int, int] = {s: size_of(v) for s, v in zip(rec.in_slots, leaves)}
+        selected, budget, to_outputs = select_edges(tape, rec.in_slots, rec.out_slots, sizes, structure)
+        if len(_SKELETONS) >= CACHE_MAX:
+            _SKELETONS.clear()
+        found = _SKELETONS[key] = Skeleton(selected, sizes, budget, to_outputs, {})
+    return found
+
+
+def _layout(graph: Graph, skeleton: Skeleton, kinds: tuple, rec: Any, n_slots: int) -> Layout:
+    """Add the outputs' copy vertices and prune, replaying the cached layout of
+    these structures or finding (and caching) it."""
+    found = skeleton.layouts.get(kinds)
+    if found is not None:
+        for s, copy in found.copies:
+            graph.sizes[copy] = graph.sizes[s]
+            graph.add_edge(s, copy, IDENTITY)
+        for v in found.removed:
             graph.remove_vertex(v)
-    return sorted(v for v in graph.preds if v not in dependents and v not in in_slots)
+        return found
+    before = set(graph.preds)
+    dependent_of = _add_dependents(graph, rec.in_slots, rec.out_slots, n_slots)
+    copies = [(s, c) for s, c in dependent_of.items() if c != s]
+    with_copies = list(graph.preds)
+    intermediates = _prune(graph, rec.in_slots, set(dependent_of.values()))
+    removed = [v for v in with_copies if v not in graph.preds]
+    assert before | {c for _, c in copies} == set(with_copies)
+    if len(skeleton.layouts) >= 16:
+        skeleton.layouts.clear()
+    found = skeleton.layouts[kinds] = Layout(copies, removed, intermediates, dependent_of, {})
+    return found
+
+
+# --------------------------------------------------------------------------
+# Plans
+# --------------------------------------------------------------------------
 
 
 def _check_user_order(order: Any, intermediates: list[int], who: str) -> list[int]:
@@ -215,21 +216,25 @@ def _plans_for(graph: Graph, in_slots: list[int], intermediates: list[int], orde
     return plans_for(graph, in_slots, intermediates, order)
 
 
-def _run_plan(graph: Graph, plans: dict[str, Plan], intermediates: list[int], order: Any) -> tuple[int, str, str]:
-    """Eliminate in the cheapest plan. Returns the multiply-adds performed, the
-    plan's name and its description."""
+def _choose(plans: dict[str, Plan], intermediates: list[int], order: Any) -> tuple[str, str]:
+    """The plan to run (the cheapest for "optimal") and how the report reads."""
     name = min(plans, key=lambda k: plans[k].cost) if order == "optimal" else next(iter(plans))
-    elimination, predicted, text, _ = plans[name]
-    multiply_adds = sum(eliminate(graph, v) for v in elimination)
-    assert multiply_adds == predicted, (multiply_adds, predicted)
+    predicted, text = plans[name].cost, plans[name].text
     if not intermediates:
         text = "no intermediate vertices: the Jacobian is the local Jacobians themselves"
     if order == "optimal":
         others = ", ".join(f"{k} {p.cost:,}" for k, p in plans.items())
-        return multiply_adds, name, f"optimal → {name}: {text} [{multiply_adds:,} multiply-adds; candidates: {others}]"
-    return multiply_adds, name, f"{text} [{multiply_adds:,} multiply-adds]"
+        return name, f"optimal → {name}: {text} [{predicted:,} multiply-adds; candidates: {others}]"
+    return name, f"{text} [{predicted:,} multiply-adds]"
 
 
+def _run_plan(graph: Graph, plans: dict[str, Plan], intermediates: list[int], order: Any) -> tuple[int, str, str]:
+    """Eliminate in the cheapest plan. Returns the multiply-adds performed, the
+    plan's name and its description."""
+    name, text = _choose(plans, intermediates, order)
+    multiply_adds = sum(eliminate(graph, v) for v in plans[name].order)
+    assert multiply_adds == plans[name].cost, (multiply_adds, plans[name].cost)
+    return multiply_adds, name, text
 def _read_jacobian(graph: Graph, rec: Any, leaves: list, dependent_of: dict[int, int]) -> list:
     """∂output/∂inputs off the edges input → output: one ``(m, n)`` block row per output leaf."""
     jac = []
@@ -239,6 +244,9 @@ def _read_jacobian(graph: Graph, rec: Any, leaves: list, dependent_of: dict[int,
         for x, leaf in zip(rec.in_slots, leaves):
             n = graph.sizes[x]
             label = graph.preds.get(dependent_of[s], {}).get(x) if s is not None else None
+            if type(label) is np.ndarray:  # a dense block: as it is (to_dense would return it too)
+                blocks.append(label)
+                continue
             dtype = np.result_type(float_dtype(o), float_dtype(leaf))
             if label is None:
                 blocks.append(np.zeros((m, n), dtype=dtype))
@@ -284,22 +292,37 @@ def explicit_jacobian(
         raise ValueError(f"{who}: unknown structure {structure!r}; choose one of {choices}")
     trace = LinearizeTrace()
     rec = record(fun, leaves, has_aux, who, trace)
-    sizes: dict[int, int] = {s: size_of(v) for s, v in zip(rec.in_slots, leaves)}
-    work, to_outputs = _edges_to_linearise(trace.tape, rec.in_slots, rec.out_slots, sizes, structure, who)
+    tape = trace.tape
+    skeleton = _skeleton(tape, rec, leaves, structure)
+    nbytes, n_matrices, largest = skeleton.budget
+    check_budget(nbytes, n_matrices, largest, who)
+    sizes = dict(skeleton.sizes)
+    kinds: list = []
+    work = entries_of(tape, skeleton.selected)
+    graph, local_jacobians, entries, dense_entries = build_graph(
+        work, rec.in_slots, sizes, skeleton.to_outputs, structure, kinds
+    )
     trace.tape = []
-    graph, local_jacobians, entries, dense_entries = _build_graph(work, rec.in_slots, sizes, to_outputs, structure)
-    del work
-    dependent_of = _add_dependents(graph, rec.in_slots, rec.out_slots, trace.n_slots)
-    intermediates = _prune(graph, rec.in_slots, set(dependent_of.values()))
-    plans = _plans_for(graph, rec.in_slots, intermediates, order, who)
-    multiply_adds, chosen, plan = _run_plan(graph, plans, intermediates, order)
+    del work, tape
+    layout = _layout(graph, skeleton, tuple(kinds), rec, trace.n_slots)
+    intermediates = layout.intermediates
+    run_key = order if isinstance(order, str) else tuple(order)
+    run = layout.runs.get(run_key)
+    if run is None:
+        plans = _plans_for(graph, rec.in_slots, intermediates, order, who)
+        run = layout.runs[run_key] = (plans,) + _choose(plans, intermediates, order)
+    plans, chosen, plan = run
+    multiply_adds = 0
+    for v in plans[chosen].order:
+        multiply_adds += eliminate(graph, v)
+    assert multiply_adds == plans[chosen].cost, (multiply_adds, plans[chosen].cost)
     dense_multiply_adds = plans[chosen].dense_cost
     candidates = {k: p.cost for k, p in plans.items()} if order == "optimal" else {chosen: multiply_adds}
     gaps = {}
     if "exact" in candidates and candidates["exact"] > 0:
         gaps = {k: c / candidates["exact"] - 1 for k, c in candidates.items() if k != "exact"}
     cost = ExplicitCost(
-        order=order if isinstance(order, str) else tuple(order),
+        order=run_key,
         plan=plan,
         multiply_adds=int(multiply_adds),
         local_jacobian_entries=int(entries),
@@ -312,4 +335,4 @@ def explicit_jacobian(
         gaps=gaps,
         chosen=chosen,
     )
-    return rec.out_primals, rec.out_tree, _read_jacobian(graph, rec, leaves, dependent_of), rec.aux, cost
+    return rec.out_primals, rec.out_tree, _read_jacobian(graph, rec, leaves, layout.dependent_of), rec.aux, cost

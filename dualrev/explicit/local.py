@@ -60,6 +60,8 @@ def apply_rule(entry: TapeEntry, argnum: int, rule: Callable, basis: Any) -> Any
     if never_differentiated(entry, argnum, rule):
         return None
     if prim.jvp_batched:
+        if prim.trusted:
+            return rule(basis, ans, *primals, **kwargs)
         return _checked(entry, argnum, rule(basis, ans, *primals, **kwargs), tuple(shape_of(basis)[:1]))
     rows = [_checked(entry, argnum, rule(basis[k], ans, *primals, **kwargs), ()) for k in range(basis.shape[0])]
     if not prim.multiple_results:
@@ -92,7 +94,23 @@ def fast_itemsize(value: Any) -> int:
     return float_dtype(value).itemsize
 
 
-def _ones_probe(x: Any) -> np.ndarray:
+_ONES: dict[tuple, np.ndarray] = {}
+
+
+def _ones_probe(x: Any, shared: bool = False) -> np.ndarray:
+    """A ones tangent like ``x``; ``shared``: one read-only array per shape
+    (for the built-in rules, which never write into their arguments)."""
+    if type(x) is np.ndarray and x.dtype.kind == "f":
+        if not shared:
+            return np.ones(x.shape, dtype=x.dtype)
+        key = (x.shape, x.dtype.char)
+        found = _ONES.get(key)
+        if found is None:
+            if len(_ONES) >= 64:
+                _ONES.clear()
+            found = _ONES[key] = np.ones(x.shape, dtype=x.dtype)
+            found.flags.writeable = False
+        return found
     return np.ones(shape_of(x), dtype=float_dtype(x))
 
 
@@ -118,9 +136,12 @@ def structured_jacobian(entry: TapeEntry, argnum: int, rule: Callable) -> Any:
     m, n = fast_size(ans), fast_size(x)
     kind = prim.structure
     if kind == "diagonal":  # one JVP of a ones tangent: the (broadcast) diagonal
-        t = _checked(entry, argnum, rule(_ones_probe(x), ans, *entry.primals, **entry.kwargs), ())
+        t = _checked(entry, argnum, rule(_ones_probe(x, prim.trusted), ans, *entry.primals, **entry.kwargs), ())
         if t is None:
             return None
+        if type(t) is np.ndarray and type(ans) is np.ndarray and type(x) is np.ndarray:
+            if t.shape == ans.shape == x.shape:  # the common case, without shape_of
+                return Diagonal(t.reshape(m), m)
         if tuple(shape_of(t)) != tuple(shape_of(ans)):
             t = dnp.broadcast_to(t, shape_of(ans))
         vals = t.reshape(m) if type(t) is np.ndarray else dnp.reshape(t, (m,))
@@ -157,11 +178,15 @@ def operator_jacobian(entry: TapeEntry, argnum: int, rule: Callable) -> Operator
     prim, ans, x = entry.prim, entry.ans, entry.primals[argnum]
     if never_differentiated(entry, argnum, rule):
         return None
-    in_shape, out_shape = tuple(shape_of(x)), tuple(shape_of(ans))
+    in_shape = x.shape if type(x) is np.ndarray else tuple(shape_of(x))
+    out_shape = ans.shape if type(ans) is np.ndarray else tuple(shape_of(ans))
+    m, n = fast_size(ans), fast_size(x)
 
     def jvp(block: Any) -> Any:
         out = apply_rule(entry, argnum, rule, block)
         full = (shape_of(block)[0],) + out_shape
+        if type(out) is np.ndarray:
+            return out if out.shape == full else np.broadcast_to(out, full)
         return out if tuple(shape_of(out)) == full else dnp.broadcast_to(out, full)
 
     try:
@@ -169,7 +194,7 @@ def operator_jacobian(entry: TapeEntry, argnum: int, rule: Callable) -> Operator
     except NotImplementedError:
         found = None
     if found is None or isinstance(found, NeverDifferentiated):  # no VJP rule: columns only
-        return Operator(jvp, None, size_of(ans), size_of(x), in_shape, out_shape, False)
+        return Operator(jvp, None, m, n, in_shape, out_shape, False)
     vjp_rule: Callable = found
 
     def vjp(block: Any) -> Any:
@@ -182,7 +207,7 @@ def operator_jacobian(entry: TapeEntry, argnum: int, rule: Callable) -> Operator
             out = check_cotangent(prim, argnum, "explicit", out, tuple(shape_of(block)[:1]), x)
         return out
 
-    return Operator(jvp, vjp, size_of(ans), size_of(x), in_shape, out_shape, True)
+    return Operator(jvp, vjp, m, n, in_shape, out_shape, True)
 
 
 def structured_bytes(prim: Primitive, x: Any, answers: tuple, itemsize: int) -> int:

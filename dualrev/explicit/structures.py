@@ -119,12 +119,20 @@ class Operator:
 
     def right(self, x: Any) -> Any:
         """J · X for X of shape (n, c)."""
+        if type(x) is np.ndarray:  # plain values: NumPy's own methods
+            c = x.shape[1]
+            out = self.jvp(x.T.reshape((c,) + self.in_shape))
+            return out.reshape(c, self.m).T if type(out) is np.ndarray else dnp.transpose(dnp.reshape(out, (c, self.m)))
         c = shape_of(x)[1]
         out = self.jvp(dnp.reshape(dnp.transpose(x), (c,) + self.in_shape))
         return dnp.transpose(dnp.reshape(out, (c, self.m)))
 
     def left(self, x: Any) -> Any:
         """X · J for X of shape (c, m)."""
+        if type(x) is np.ndarray:
+            c = x.shape[0]
+            out = self.vjp(x.reshape((c,) + self.out_shape))
+            return out.reshape(c, self.n) if type(out) is np.ndarray else dnp.reshape(out, (c, self.n))
         c = shape_of(x)[0]
         return dnp.reshape(self.vjp(dnp.reshape(x, (c,) + self.out_shape)), (c, self.n))
 
@@ -180,7 +188,12 @@ def to_dense(label: Any, shape: tuple[int, int], dtype: Any) -> Any:
     if label is IDENTITY:
         return np.eye(shape[0], shape[1], dtype=dtype)
     if isinstance(label, Diagonal):
-        return _scatter(label.vals, (np.arange(label.n), np.arange(label.n)), shape, dtype)
+        vals = label.vals
+        if type(vals) is np.ndarray:  # plain values: the diagonal written in place
+            out = np.zeros((label.n, label.n), dtype=np.result_type(vals.dtype, dtype))
+            out.flat[:: label.n + 1] = vals
+            return out
+        return _scatter(vals, (np.arange(label.n), np.arange(label.n)), shape, dtype)
     if isinstance(label, Sparse):
         vals = np.ones(label.nnz, dtype=dtype) if label.vals is None else label.vals
         return _scatter(vals, (label.rows, label.cols), shape, dtype)
