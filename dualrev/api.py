@@ -34,7 +34,7 @@ from ._outputs import cast_like, finish, scalar_output
 from .core import float_dtype, shape_of, size_of
 from .forward import forward_pass
 from .ledger import build_cost, check_return_cost
-from .replay import Replayer, as_function, replay_pullback, replayer_of
+from .replay import Replayer, as_function, replay_forward, replay_pullback, replayer_of
 from .reverse import reverse_pass
 from .sparse import pick_colouring, sparse_jacobian
 from .tree import tree_flatten, tree_unflatten
@@ -280,9 +280,11 @@ def jvp(
     """
     who = "jvp"
     spec, t_leaves, batch = check_directions(primals, tangents, batched, who)
-    program = replayer_of(fun, who).program(spec, {}, has_aux) if replay else None
-    f = spec.bind(fun) if program is None else as_function(program)
-    out, tangents_out, out_tree, aux = forward_pass(f, spec.leaves, t_leaves, batch, has_aux, who)
+    program = replayer_of(fun, who).program(spec, {}, has_aux, fun) if replay else None
+    if program is None:
+        out, tangents_out, out_tree, aux = forward_pass(spec.bind(fun), spec.leaves, t_leaves, batch, has_aux, who)
+    else:
+        out, tangents_out, out_tree, aux = replay_forward(program, spec.leaves, t_leaves, batch)
     result = (
         tree_unflatten(out_tree, [finish(o) for o in out]),
         tree_unflatten(out_tree, [finish(t) for t in tangents_out]),
@@ -300,7 +302,7 @@ def vjp(fun: Callable, *primals: Any, has_aux: bool = False, replay: bool = Fals
     """
     who = "vjp"
     spec = Args(tuple(primals), tuple(range(len(primals))), who)
-    program = replayer_of(fun, who).program(spec, {}, has_aux) if replay else None
+    program = replayer_of(fun, who).program(spec, {}, has_aux, fun) if replay else None
     if program is None:
         out, out_tree, pullback, aux = reverse_pass(spec.bind(fun), spec.leaves, has_aux, who)
     else:

@@ -9,10 +9,11 @@ from typing import Any
 
 from . import numpy as dnp
 from ._arguments import Args, check_directions, check_mode
+from ._outputs import finish
 from .api import Argnums, grad, jacobian, jvp
-from .replay import as_function, replayer_of
+from .replay import as_function, replay_forward, replayer_of
 from .sparse import pick_colouring, sparse_hessian
-from .tree import tree_flatten
+from .tree import tree_flatten, tree_unflatten
 
 __all__ = ["hessian", "hvp"]
 
@@ -71,15 +72,23 @@ def hvp(
     one entry per primal. The default forward-over-reverse
     pushes one tangent through the gradient computation (cost ≈ a few
     gradients); ``("reverse", "forward")`` and the others give the same numbers.
-    ``replay=True``: ``fun``'s recorded program is differentiated instead of
-    its Python (as for :func:`jvp`).
+    ``replay=True``: the program of the gradient computation (the inner
+    mode's sweep included) is recorded once per signature and pushed forward
+    by the compiled forward mode (forward outer mode); other mode pairs
+    differentiate ``fun``'s recorded program instead of its Python.
     """
     outer, inner = _nested_modes(mode, "hvp")
     spec, t_leaves, _ = check_directions(primals, tangents, False, "hvp")
     argnums = tuple(range(len(primals)))
-    program = replayer_of(fun, "hvp").program(spec, {}, False) if replay else None
-    if program is not None:
-        fun = _program_of_args(program, spec)
+    if replay and outer == "forward":
+        program = replayer_of(fun, f"hvp/{inner}").program(spec, {}, False, grad(fun, argnums, mode=inner))
+        if program is not None:
+            out, dots, out_tree, _ = replay_forward(program, spec.leaves, t_leaves, ())
+            return tuple(tree_unflatten(out_tree, [finish(d) for d in dots]))
+    elif replay:
+        program = replayer_of(fun, "hvp").program(spec, {}, False, fun)
+        if program is not None:
+            fun = _program_of_args(program, spec)
     gradient = grad(fun, argnums, mode=inner)
     if outer == "forward":
         return tuple(jvp(gradient, tuple(primals), tuple(tangents))[1])

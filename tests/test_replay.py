@@ -255,3 +255,31 @@ def test_the_compiled_sweep_is_used_and_batched_cotangents_go_through_it():
     u = rng.standard_normal((3, 4))
     np.testing.assert_array_equal(pb(u, batched=True)[0], pb0(u, batched=True)[0])
     np.testing.assert_array_equal(pb(u[0])[0], pb0(u[0])[0])
+
+
+def test_the_per_function_cache_does_not_keep_the_function_alive():
+    import gc
+    import weakref
+
+    def f(x):
+        return dnp.sum(dnp.sin(x) * x)
+
+    for _ in range(2):
+        dr.jvp(f, (np.ones(3),), (np.ones(3),), replay=True)
+        dr.hvp(f, (np.ones(3),), (np.ones(3),), replay=True)
+        dr.vjp(f, np.ones(3), replay=True)
+    ref = weakref.ref(f)
+    del f
+    gc.collect()
+    assert ref() is None
+
+
+def test_hvp_replay_records_the_gradient_and_pushes_it_forward():
+    f = lambda x, y: dnp.sum(dnp.tanh(x * y) ** 2) + dnp.sum(dnp.where(x > 0, x**3, 0.0))  # noqa: E731
+    for _ in range(3):
+        x, y, v, w = (rng.standard_normal(4) for _ in range(4))
+        for mode in (("forward", "reverse"), ("reverse", "reverse"), ("forward", "forward")):
+            got = dr.hvp(f, (x, y), (v, w), mode=mode, replay=True)
+            expected = dr.hvp(f, (x, y), (v, w), mode=mode)
+            for a, b in zip(got, expected):
+                np.testing.assert_allclose(a, b, rtol=1e-14, atol=1e-14)

@@ -74,15 +74,17 @@ def signature(spec: Args, kwargs: dict) -> tuple:
 class Replayer:
     """The programs of one transformed function, by signature."""
 
-    def __init__(self, fun: Callable, who: str) -> None:
-        self.fun = fun
+    def __init__(self, fun: Callable | None, who: str, name: str | None = None) -> None:
+        self.fun = fun  # the function whose program is recorded (None: given at each call)
         self.who = who
+        self.name = name or getattr(fun, "__name__", "f")  # for the warnings
         self.programs: dict[tuple, Program | None] = {}  # None: refused for this signature
         self.warned: set[str] = set()
 
-    def program(self, spec: Args, kwargs: dict, has_aux: bool) -> Program | None:
-        """The program for this call, recording it on the first call of a
-        signature; ``None`` when the call must run unreplayed."""
+    def program(self, spec: Args, kwargs: dict, has_aux: bool, fun: Callable | None = None) -> Program | None:
+        """The program for this call, recording it (``fun``, or the function
+        the replayer was made for) on the first call of a signature; ``None``
+        when the call must run unreplayed."""
         try:
             key = signature(spec, kwargs)
         except _Unkeyable as why:
@@ -90,7 +92,9 @@ class Replayer:
             return None
         if key in self.programs:
             return self.programs[key]
-        recorded = record_program(spec.bind(self.fun, kwargs), spec.leaves, has_aux, self.who)
+        target = fun if fun is not None else self.fun
+        assert target is not None, "a Replayer made without a function needs one at each call"
+        recorded = record_program(spec.bind(target, kwargs), spec.leaves, has_aux, self.who)
         if recorded.refusal is not None:
             self._warn(f"its recording cannot be replayed: {recorded.refusal}")
         if len(self.programs) >= 64:  # ever-new signatures: keep the cache bounded
@@ -102,9 +106,8 @@ class Replayer:
         if why in self.warned:
             return
         self.warned.add(why)
-        name = getattr(self.fun, "__name__", "f")
         warnings.warn(
-            f"dualrev.{self.who}({name}, replay=True): {why}; it runs unreplayed (as with replay=False), "
+            f"dualrev.{self.who}({self.name}, replay=True): {why}; it runs unreplayed (as with replay=False), "
             f"which is always correct but re-runs its Python on every call",
             ReplayWarning,
             stacklevel=4,
@@ -116,14 +119,18 @@ _by_function: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 def replayer_of(fun: Callable, who: str) -> Replayer:
     """The :class:`Replayer` of ``fun`` for the transformations that take the
-    function at each call (``jvp``, ``vjp``, ``hvp``): kept while ``fun`` lives."""
+    function at each call (``jvp``, ``vjp``, ``hvp``): kept while ``fun``
+    lives (it holds no reference to ``fun``: pass the function to record to
+    :meth:`Replayer.program`). ``who`` names the transformation and its
+    variant (``"hvp/reverse"``): one replayer per name."""
+    make = lambda: Replayer(None, who.split("/")[0], getattr(fun, "__name__", "f"))  # noqa: E731
     try:
         per_fun = _by_function.setdefault(fun, {})
     except TypeError:  # not weak-referenceable (a builtin): a fresh one, never reused
-        return Replayer(fun, who)
+        return make()
     rep = per_fun.get(who)
     if rep is None:
-        rep = per_fun[who] = Replayer(fun, who)
+        rep = per_fun[who] = make()
     return rep
 
 

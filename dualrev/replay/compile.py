@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core import NeverDifferentiated
+from ..core import NeverDifferentiated, zeros_with_batch
 from ..tape import SHAPE_ONLY_MIN_BYTES, shape_only
 from .program import Program
 
@@ -51,22 +51,7 @@ def compile_reverse(program: Program, leaves: list) -> Callable | None:
     read_by_sweep: set[int] = set()
     for k, step in enumerate(program.steps):
         prim, fn, template, positions, kwargs, out = step
-        args = list(template)
-        for i, s in positions:
-            args[i] = values[s]
-        exprs = []
-        traced = dict(positions)
-        for i, value in enumerate(template):
-            if i in traced:
-                exprs.append(f"v{traced[i]}")
-            else:
-                names[f"c{k}_{i}"] = value
-                exprs.append(f"c{k}_{i}")
-        names[f"f{k}"] = fn
-        call_kwargs = ""
-        if kwargs:
-            names[f"kw{k}"] = kwargs
-            call_kwargs = f", **kw{k}" if exprs else f"**kw{k}"
+        args, exprs, call_kwargs, traced = _call(k, step, values, names)
         forward.append(f"    v{out} = f{k}({', '.join(exprs)}{call_kwargs})")
         ans = values[out] = fn(*args, **kwargs)
         if prim is None:
@@ -93,6 +78,38 @@ def compile_reverse(program: Program, leaves: list) -> Callable | None:
                 rule_args.append(expr)
         edges.append((out, ", ".join(rule_args) + call_kwargs, rules))
     return _build(program, forward, edges, read_by_sweep, names)
+
+
+def _call(k: int, step: Any, values: list, names: dict) -> tuple[list, list[str], str, dict[int, int]]:
+    """Step ``k``'s arguments now (from ``values``), their expressions in the
+    generated code (``v7`` for a traced value, a named constant otherwise),
+    its keyword expression and its traced positions; registers the names."""
+    _, fn, template, positions, kwargs, _ = step
+    args = list(template)
+    for i, s in positions:
+        args[i] = values[s]
+    traced = dict(positions)
+    exprs = []
+    for i, value in enumerate(template):
+        if i in traced:
+            exprs.append(f"v{traced[i]}")
+        else:
+            names[f"c{k}_{i}"] = value
+            exprs.append(f"c{k}_{i}")
+    names[f"f{k}"] = fn
+    call_kwargs = ""
+    if kwargs:
+        names[f"kw{k}"] = kwargs
+        call_kwargs = f", **kw{k}" if exprs else f"**kw{k}"
+    return args, exprs, call_kwargs, traced
+
+
+def _exec(source: str, names: dict, n_steps: int) -> Callable:
+    namespace = dict(names)
+    exec(compile(source, f"<dualrev replay of {n_steps} ops>", "exec"), namespace)  # noqa: S102
+    run = namespace["run"]
+    run.source = source  # for the curious (and the tests)
+    return run
 
 
 def _kept(names: dict, name: str, expr: str, value: Any, droppable: bool, slot: int, read: set[int]) -> str:
@@ -131,16 +148,83 @@ def _build(program: Program, forward: list[str], edges: list, read: set[int], na
     lines.append(f"        return [{', '.join(f'g{s}' if s in receivers else 'None' for s in program.in_slots)}]")
     exported = sorted(set(out_slots) | _aux_slots(program))
     lines.append(f"    return {{{', '.join(f'{s}: v{s}' for s in exported)}}}, pull")
-    source = "\n".join(lines) + "\n"
-    namespace = dict(names)
-    exec(compile(source, f"<dualrev replay of {len(program.steps)} ops>", "exec"), namespace)  # noqa: S102
-    run = namespace["run"]
-    run.source = source  # for the curious (and the tests)
-    return run
+    return _exec("\n".join(lines) + "\n", names, len(program.steps))
+
+
+def _free(lines: list[str], release: tuple, exported: list[int], has_tangent: set[int]) -> None:
+    """Forward mode holds only what later ops read: free values (and their
+    tangents) after their last use."""
+    dead = [s for s in release if s not in exported]
+    names = [f"v{s}" for s in dead] + [f"t{s}" for s in dead if s in has_tangent]
+    if names:
+        lines.append(f"    del {', '.join(names)}")
 
 
 def _aux_slots(program: Program) -> set[int]:
     return set() if program.aux is None else {ref for computed, ref in program.aux[0] if computed}
 
 
-__all__ = ["compile_reverse", "MAX_COMPILED_STEPS"]
+def compile_forward(program: Program, leaves: list) -> Callable | None:
+    """``run(*leaves, *tangents, batch) -> (values, tangents)`` (dicts by
+    slot, for the outputs and aux) computing forward mode as the dual numbers
+    of ``forward.py`` do (the same JVP rules, a zero tangent where every rule
+    gave ``None``), or ``None`` when the program is not compiled (an op with
+    multiple results, unbatched or untrusted rules). Values whose arguments
+    are all constants for forward mode (masks, indices, what only they give)
+    get no tangent, as they are plain values there."""
+    if len(program.steps) > MAX_COMPILED_STEPS:
+        return None
+    if any(
+        step.prim is not None and (step.prim.multiple_results or not step.prim.trusted or not step.prim.jvp_batched)
+        for step in program.steps
+    ):
+        return None
+    names: dict[str, Any] = {"zeros": zeros_with_batch}
+    values: list = [None] * program.n_slots
+    for slot, leaf in zip(program.in_slots, leaves):
+        values[slot] = leaf
+    has_tangent = set(program.in_slots)
+    exported = sorted({ref for computed, ref in program.outputs if computed} | _aux_slots(program))
+    ins = [f"v{s}" for s in program.in_slots] + [f"t{s}" for s in program.in_slots]
+    lines = [f"def run({', '.join(ins)}, batch):"]
+    for k, step in enumerate(program.steps):
+        prim, fn, _, positions, kwargs, out = step
+        args, exprs, call_kwargs, traced = _call(k, step, values, names)
+        lines.append(f"    v{out} = f{k}({', '.join(exprs)}{call_kwargs})")
+        ans = values[out] = fn(*args, **kwargs)
+        if prim is None:
+            _free(lines, program.release[k], exported, has_tangent)
+            continue
+        contributions = []
+        for i, s in positions:
+            if s not in has_tangent:
+                continue
+            rule = prim.jvp_rules.get(i)
+            if rule is None:
+                rule = prim.jvp_rule(i)  # raises, naming the primitive, if the rule is missing
+                if isinstance(rule, NeverDifferentiated):
+                    rule.check(args[i], "forward")
+                    continue
+            names[f"j{k}_{i}"] = rule
+            contributions.append(f"j{k}_{i}(t{s}, v{out}, {', '.join(exprs)}{call_kwargs})")
+        if not contributions and not any(s in has_tangent for _, s in positions):
+            _free(lines, program.release[k], exported, has_tangent)
+            continue  # every argument is a constant for forward mode: so is the value
+        has_tangent.add(out)
+        lines.append(f"    t{out} = None")
+        for c in contributions:
+            lines.append(f"    c = {c}")
+            lines.append("    if c is not None:")
+            lines.append(f"        t{out} = c if t{out} is None else t{out} + c")
+        lines.append(f"    if t{out} is None:")
+        lines.append(f"        t{out} = zeros(batch, v{out})")
+        _free(lines, program.release[k], exported, has_tangent)
+        del ans
+    tangents = [s for s in exported if s in has_tangent]
+    lines.append(
+        f"    return {{{', '.join(f'{s}: v{s}' for s in exported)}}}, {{{', '.join(f'{s}: t{s}' for s in tangents)}}}"
+    )
+    return _exec("\n".join(lines) + "\n", names, len(program.steps))
+
+
+__all__ = ["compile_reverse", "compile_forward", "MAX_COMPILED_STEPS"]

@@ -72,6 +72,7 @@ class Program:
         self.release = _last_uses(steps, n_slots, outputs, aux)
         self.reverse_plan: list | None = None  # built by the first interpreted reverse replay
         self.compiled: Any = None  # compile.compile_reverse's function, False if not compiled
+        self.compiled_forward: Any = None  # compile.compile_forward's
 
     def __repr__(self) -> str:
         return f"<dualrev program: {len(self.steps)} steps, {len(self.in_slots)} inputs>"

@@ -23,10 +23,11 @@ import numpy as np
 
 from .._outputs import cast_like
 from ..core import NeverDifferentiated, nondiff, zeros_with_batch
+from ..forward import forward_pass
 from ..reverse import backward
 from ..tape import SHAPE_ONLY_MIN_BYTES, TapeEntry, new_record, shape_only
-from ..tree import tree_unflatten
-from .compile import compile_reverse
+from ..tree import TreeDef, tree_unflatten
+from .compile import compile_forward, compile_reverse
 from .program import Program
 
 Pullback = Callable[[list, tuple, bool], list]
@@ -176,6 +177,25 @@ def _aux(program: Program, values: Any) -> Any:
     return tree_unflatten(tree, [values[ref] if computed else ref for computed, ref in refs])
 
 
+def replay_forward(program: Program, leaves: list, tangents: list, batch: tuple) -> tuple[list, list, TreeDef, Any]:
+    """Forward mode on a recorded program: ``(outputs, their tangents, output
+    structure, aux)`` as ``forward.forward_pass`` returns them, from the
+    compiled program (or, where it is not compiled, through the dual numbers)."""
+    compiled = program.compiled_forward
+    if compiled is None:
+        compiled = program.compiled_forward = compile_forward(program, leaves) or False
+    if not compiled:
+        return forward_pass(as_function(program), leaves, tangents, batch, program.aux is not None, "jvp")
+    values, dots = compiled(*leaves, *tangents, batch)
+    outs, outs_dot = [], []
+    for computed, ref in program.outputs:
+        value = values[ref] if computed else ref
+        outs.append(value)
+        dot = dots.get(ref) if computed else None
+        outs_dot.append(zeros_with_batch(batch, value) if dot is None else dot)
+    return outs, outs_dot, program.out_tree, _aux(program, values)
+
+
 def as_function(program: Program) -> Callable[[list], Any]:
     """The program as a function of its input leaves (traced or not), which
     returns its outputs in their structure (``(out, aux)`` when recorded with aux)."""
@@ -208,4 +228,4 @@ def as_function(program: Program) -> Callable[[list], Any]:
     return run
 
 
-__all__ = ["replay_pullback", "as_function"]
+__all__ = ["replay_pullback", "replay_forward", "as_function"]
