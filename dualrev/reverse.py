@@ -37,6 +37,7 @@ from .tape import (
     new_record,
     record,
     shape_only,
+    shape_only_alone,
 )
 from .tree import TreeDef
 
@@ -60,10 +61,12 @@ class ReverseTrace(RecordingTrace):
         out = self.n_slots
         self.n_slots = out + 1
         if prim.drop_args and type(value) is np.ndarray and value.nbytes >= SHAPE_ONLY_MIN_BYTES:
-            value = shape_only(value)
+            primals = shape_only_alone(value)
+        else:
+            primals = (value,)
         if prim.drop_ans and type(ans) is np.ndarray and ans.nbytes >= SHAPE_ONLY_MIN_BYTES:
             kept = shape_only(ans)
-        self.tape.append(new_record(TapeEntry, (prim, ((0, rule, x.slot),), (value,), NO_KWARGS, kept, out)))
+        self.tape.append(new_record(TapeEntry, (prim, ((0, rule, x.slot),), primals, NO_KWARGS, kept, out)))
         node = new_object(Node)
         node.primal = ans
         node.slot = out

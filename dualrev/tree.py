@@ -15,24 +15,27 @@ from typing import Any
 class TreeDef:
     """The shape of a container: its kind, keys and children's TreeDefs."""
 
-    __slots__ = ("kind", "keys", "children", "n_leaves")
+    __slots__ = ("kind", "keys", "children", "n_leaves", "_hash")
 
     def __init__(self, kind: Any, keys: Any, children: tuple) -> None:
         self.kind = kind
         self.keys = keys
         self.children = children
         self.n_leaves = 1 if kind is None else sum(c.n_leaves for c in children)
+        # Computed once (the children's are): replay looks programs up by structure on every call.
+        self._hash = hash((kind, keys, children))
 
     def __eq__(self, other: object) -> bool:
-        return (
+        return self is other or (
             isinstance(other, TreeDef)
+            and self._hash == other._hash
             and self.kind == other.kind
             and self.keys == other.keys
             and self.children == other.children
         )
 
     def __hash__(self) -> int:
-        return hash((self.kind, self.keys, self.children))
+        return self._hash
 
     def __repr__(self) -> str:
         if self.kind is None:
