@@ -113,10 +113,14 @@ NumPy calls.
 Layout
 ------
 ``graph.py`` holds the linearised graph and vertex elimination, ``plans.py``
-the elimination orders and their symbolic costs (both work on plain arrays
-and sizes, without any AD), ``budget.py`` the cost record and the memory
-guard, and ``linearize.py`` the interpreter: it records the program, forms
-the local Jacobians from the JVP rules and runs the chosen plan.
+the elimination orders and their symbolic costs, ``search.py`` the exact
+optimum by branch and bound (all three work on plain arrays and sizes,
+without any AD), ``structures.py``/``algebra.py``/``local.py`` the structured
+local Jacobians, ``budget.py`` the cost record and the memory guard,
+``build.py`` the way from a tape to the graph, and ``linearize.py`` the
+interpreter: it records the program, forms the local Jacobians from the JVP
+rules and runs the chosen plan, reusing per program shape what does not
+depend on values.
 """
 
 from . import budget
