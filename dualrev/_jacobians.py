@@ -40,6 +40,12 @@ CHUNK_ELEMENTS = 1 << 22
 OUT_SIZES_MAX = 64
 
 Flat = Callable[[list], Any]
+#: A forward pass of a fixed function: ``push(leaves, tangents, batch, has_aux, who)``
+#: returns what ``forward.forward_pass`` returns (replay passes its compiled one).
+Push = Callable[..., tuple]
+#: A recording of a fixed function: ``pull(leaves)`` returns what
+#: ``reverse.reverse_pass`` returns (replay passes its replayed tape).
+Pull = Callable[[list], tuple]
 
 
 def choose_mode(n_inputs: int, n_outputs: int) -> str:
@@ -143,7 +149,13 @@ def _concat(parts: list, axis: int) -> Any:
 
 
 def jacobian_forward(
-    fun: Flat, leaves: list, has_aux: bool, who: str, chunk_size: int | None = None, log: RunLog | None = None
+    fun: Flat,
+    leaves: list,
+    has_aux: bool,
+    who: str,
+    chunk_size: int | None = None,
+    log: RunLog | None = None,
+    push: Push | None = None,
 ) -> tuple:
     """Push the identity basis of the inputs through forward passes (n directions)."""
     n = sum(size_of(v) for v in leaves)
@@ -152,7 +164,10 @@ def jacobian_forward(
     pieces = forward_chunks(n, chunk_size)
     for start, stop in pieces:
         basis = basis_block(leaves, start, stop)
-        out_leaves, tangents, out_tree, aux = forward_pass(fun, leaves, basis, (stop - start,), has_aux, who)
+        if push is None:
+            out_leaves, tangents, out_tree, aux = forward_pass(fun, leaves, basis, (stop - start,), has_aux, who)
+        else:
+            out_leaves, tangents, out_tree, aux = push(leaves, basis, (stop - start,), has_aux, who)
         if not rows:
             rows = [[] for _ in out_leaves]
         for acc, t, o in zip(rows, tangents, out_leaves):
@@ -173,11 +188,12 @@ def jacobian_reverse(
     chunk_size: int | None = None,
     traced: tuple | None = None,
     log: RunLog | None = None,
+    pull: Pull | None = None,
 ) -> tuple:
     """Pull the identity basis of the outputs through backward sweeps (m directions).
     ``traced``: the result of a :func:`reverse_pass` already run on ``fun``."""
     if traced is None:
-        traced = reverse_pass(fun, leaves, has_aux, who)
+        traced = reverse_pass(fun, leaves, has_aux, who) if pull is None else pull(leaves)
         if log is not None:
             log.recordings += 1
     out_leaves, out_tree, pullback, aux = traced
@@ -211,6 +227,8 @@ def jacobian_auto(
     chunk_size: int | None,
     out_sizes: dict | None,
     log: RunLog | None = None,
+    push: Push | None = None,
+    pull: Pull | None = None,
 ) -> tuple:
     """The cheaper of forward and reverse by :func:`choose_mode`.
 
@@ -228,12 +246,12 @@ def jacobian_auto(
         log.decided_on, log.remembered = m, m is not None
     if m is not None:
         if choose_mode(n, m) == "reverse":
-            result = jacobian_reverse(fun, leaves, has_aux, who, chunk_size, log=log)
+            result = jacobian_reverse(fun, leaves, has_aux, who, chunk_size, log=log, pull=pull)
         else:
-            result = jacobian_forward(fun, leaves, has_aux, who, chunk_size, log=log)
+            result = jacobian_forward(fun, leaves, has_aux, who, chunk_size, log=log, push=push)
         out_sizes[key] = sum(size_of(o) for o in result[0])  # type: ignore[index]
         return result
-    traced = reverse_pass(fun, leaves, has_aux, who)
+    traced = reverse_pass(fun, leaves, has_aux, who) if pull is None else pull(leaves)
     m = sum(size_of(o) for o in traced[0])
     if log is not None:
         log.decided_on, log.recordings = m, log.recordings + 1
@@ -244,7 +262,7 @@ def jacobian_auto(
     if choose_mode(n, m) == "reverse":
         return jacobian_reverse(fun, leaves, has_aux, who, chunk_size, traced=traced, log=log)
     del traced
-    return jacobian_forward(fun, leaves, has_aux, who, chunk_size, log=log)
+    return jacobian_forward(fun, leaves, has_aux, who, chunk_size, log=log, push=push)
 
 
 def jacobian_flat(
@@ -258,10 +276,13 @@ def jacobian_flat(
     out_sizes: dict | None = None,
     structure: str = "structured",
     log: RunLog | None = None,
+    push: Push | None = None,
+    pull: Pull | None = None,
 ) -> tuple:
     """Full Jacobian of ``fun`` in ``mode``: ``(out leaves, out treedef, jac, aux, cost)``;
     ``cost`` is the explicit mode's :class:`~dualrev.explicit.ExplicitCost`, else None.
-    ``log``: filled in with what ran (see :class:`RunLog`)."""
+    ``log``: filled in with what ran (see :class:`RunLog`). ``push``/``pull``
+    replace the forward pass / the recording of ``fun`` (replay)."""
     if mode == "explicit":
         result = explicit_jacobian(fun, leaves, order, has_aux, who, structure)
         if log is not None:  # one taped run; no direction is pushed through the program
@@ -270,7 +291,7 @@ def jacobian_flat(
             log.n_outputs = sum(size_of(o) for o in result[0])
         return result
     if mode == "forward":
-        return jacobian_forward(fun, leaves, has_aux, who, chunk_size, log) + (None,)
+        return jacobian_forward(fun, leaves, has_aux, who, chunk_size, log, push=push) + (None,)
     if mode == "reverse":
-        return jacobian_reverse(fun, leaves, has_aux, who, chunk_size, log=log) + (None,)
-    return jacobian_auto(fun, leaves, has_aux, who, chunk_size, out_sizes, log) + (None,)
+        return jacobian_reverse(fun, leaves, has_aux, who, chunk_size, log=log, pull=pull) + (None,)
+    return jacobian_auto(fun, leaves, has_aux, who, chunk_size, out_sizes, log, push=push, pull=pull) + (None,)

@@ -238,6 +238,7 @@ def jacobian(
             out_sizes=out_sizes,
             structure=structure,
             log=log,
+            **({} if program is None else _replayed_passes(program)),
         )
         per_out = []
         for o, j in zip(out_leaves, jac):
@@ -259,6 +260,19 @@ def jacobian(
     jacobian_fun.replayer = replayer  # type: ignore[attr-defined]
     jacobian_fun.__name__ = f"jacobian({getattr(fun, '__name__', 'f')})"
     return jacobian_fun
+
+
+def _replayed_passes(program: Any) -> dict:
+    """The forward pass and the recording of a replayed program, for ``jacobian_flat``."""
+
+    def push(leaves: list, tangents: list, batch: tuple, has_aux: bool, who: str) -> tuple:
+        return replay_forward(program, leaves, tangents, batch)
+
+    def pull(leaves: list) -> tuple:
+        outs, aux, pullback = replay_pullback(program, leaves)
+        return outs, program.out_tree, pullback, aux
+
+    return {"push": push, "pull": pull}
 
 
 def jvp(
