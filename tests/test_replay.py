@@ -283,3 +283,30 @@ def test_hvp_replay_records_the_gradient_and_pushes_it_forward():
             expected = dr.hvp(f, (x, y), (v, w), mode=mode)
             for a, b in zip(got, expected):
                 np.testing.assert_allclose(a, b, rtol=1e-14, atol=1e-14)
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda x, scale=1.0: dnp.sum(dnp.tanh(x) * scale),  # keyword arguments are part of the signature
+        lambda x, scale=1.0: dnp.sum(x) * 0.0 + 3.0 * scale,  # an output that only adds a constant
+        lambda x, scale=1.0: dnp.sum(dr.checkpoint(lambda h: dnp.sin(h) * h)(x)) * scale,  # a multiple-result op
+    ],
+)
+def test_keywords_float32_constants_and_checkpoints(f):
+    g = dr.grad(f, replay=True)
+    for dtype in (np.float64, np.float32, np.float64):
+        for scale in (1.0, 2.0):
+            x = rng.standard_normal(3).astype(dtype)
+            got, expected = g(x, scale=scale), dr.grad(f)(x, scale=scale)
+            assert got.dtype == expected.dtype == dtype
+            np.testing.assert_array_equal(got, expected)
+
+
+def test_identity_and_input_independent_outputs():
+    for F in (lambda x: x, lambda x: (x, np.ones(2)), lambda x: dnp.where(x > 0, 1.0, 2.0)):
+        for mode in ("forward", "reverse"):
+            jac, jac0 = dr.jacobian(F, mode=mode, replay=True), dr.jacobian(F, mode=mode)
+            for x in (np.array([1.0, -2.0]), np.array([-1.0, 2.0])):
+                for a, b in zip(dr.tree_flatten(jac(x))[0], dr.tree_flatten(jac0(x))[0]):
+                    np.testing.assert_array_equal(a, b)
