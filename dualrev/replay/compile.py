@@ -24,9 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from ..core import NeverDifferentiated, zeros_with_batch
+from ..core import zeros_with_batch
 from ..tape import SHAPE_ONLY_MIN_BYTES, shape_only
-from .program import Program
+from .program import Program, step_rules
 
 #: Longer programs stay interpreted (compiling Python source is linear, but
 #: its constant makes very long programs slow to prepare).
@@ -57,15 +57,7 @@ def compile_reverse(program: Program, leaves: list) -> Callable | None:
         if prim is None:
             continue
         rules = []
-        for i, s in positions:
-            if s in program.plain_slots:
-                continue
-            rule = prim.vjp_rules.get(i)
-            if rule is None:
-                rule = prim.vjp_rule(i)  # raises, naming the primitive, if the rule is missing
-                if isinstance(rule, NeverDifferentiated):
-                    rule.check(args[i], "reverse")
-                    continue
+        for i, rule, s in step_rules(step, args, program.plain_slots.__contains__, "reverse"):
             names[f"r{k}_{i}"] = rule
             rules.append((f"r{k}_{i}", s))
         if not rules:
@@ -196,15 +188,7 @@ def compile_forward(program: Program, leaves: list) -> Callable | None:
             _free(lines, program.release[k], exported, has_tangent)
             continue
         contributions = []
-        for i, s in positions:
-            if s not in has_tangent:
-                continue
-            rule = prim.jvp_rules.get(i)
-            if rule is None:
-                rule = prim.jvp_rule(i)  # raises, naming the primitive, if the rule is missing
-                if isinstance(rule, NeverDifferentiated):
-                    rule.check(args[i], "forward")
-                    continue
+        for i, rule, s in step_rules(step, args, lambda s: s not in has_tangent, "forward"):
             names[f"j{k}_{i}"] = rule
             contributions.append(f"j{k}_{i}(t{s}, v{out}, {', '.join(exprs)}{call_kwargs})")
         if not contributions and not any(s in has_tangent for _, s in positions):

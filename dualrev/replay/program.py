@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .._outputs import check_output, split_aux
-from ..core import NO_KWARGS, Primitive, Tracer, concrete
+from ..core import NO_KWARGS, NeverDifferentiated, Primitive, Tracer, concrete
 from ..tape import Node, RecordingTrace
 from ..tree import TreeDef, tree_flatten
 
@@ -183,6 +183,29 @@ class ProgramTrace(RecordingTrace):
         return node
 
 
+def step_rules(step: Step, args: list, constant: Callable[[int], bool], mode: str) -> list[tuple[int, Callable, int]]:
+    """``(argnum, rule, slot)`` for each traced argument of a primitive step
+    that ``mode`` ("forward": JVP rules, "reverse": VJP rules) differentiates,
+    as the interpreters choose them: arguments whose slot is ``constant``
+    in that mode are skipped, a missing rule raises naming the primitive, an
+    argument registered as never differentiated is checked on its value."""
+    prim = step.prim
+    assert prim is not None
+    table = prim.vjp_rules if mode == "reverse" else prim.jvp_rules
+    found = []
+    for i, s in step.positions:
+        if constant(s):
+            continue
+        rule = table.get(i)
+        if rule is None:
+            rule = prim.vjp_rule(i) if mode == "reverse" else prim.jvp_rule(i)
+            if isinstance(rule, NeverDifferentiated):
+                rule.check(args[i], mode)
+                continue
+        found.append((i, rule, s))
+    return found
+
+
 def _user_location() -> str:
     """``file:line`` of the innermost frame outside dualrev: where the user's code did it."""
     frame = sys._getframe(1)
@@ -236,4 +259,4 @@ def trace_value(value: Any, trace: ProgramTrace) -> Any:
     return value.primal if isinstance(value, Node) and value._trace is trace else value
 
 
-__all__ = ["Program", "ProgramTrace", "PlainNode", "Step", "Recorded", "record_program"]
+__all__ = ["Program", "ProgramTrace", "PlainNode", "Step", "Recorded", "record_program", "step_rules"]

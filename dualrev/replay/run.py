@@ -22,13 +22,13 @@ from typing import Any
 import numpy as np
 
 from .._outputs import cast_like
-from ..core import NeverDifferentiated, nondiff, zeros_with_batch
+from ..core import nondiff, zeros_with_batch
 from ..forward import forward_pass
 from ..reverse import backward
 from ..tape import SHAPE_ONLY_MIN_BYTES, TapeEntry, new_record, shape_only
 from ..tree import TreeDef, tree_unflatten
 from .compile import compile_forward, compile_reverse
-from .program import Program
+from .program import Program, step_rules
 
 Pullback = Callable[[list, tuple, bool], list]
 
@@ -155,19 +155,7 @@ def _plan_step(program: Program, step: Any, args: list) -> tuple:
     """The parents ``(argnum, rule, slot)`` of one step, as reverse mode
     records them: traced arguments with a VJP rule; the results of
     non-differentiable ops are constants there, as in every other mode."""
-    prim = step.prim
-    parents = []
-    for i, s in step.positions:
-        if s in program.plain_slots:
-            continue
-        rule = prim.vjp_rules.get(i)
-        if rule is None:
-            rule = prim.vjp_rule(i)  # raises, naming the primitive, if the rule is missing
-            if isinstance(rule, NeverDifferentiated):
-                rule.check(args[i], "reverse")
-                continue
-        parents.append((i, rule, s))
-    return tuple(parents)
+    return tuple(step_rules(step, args, program.plain_slots.__contains__, "reverse"))
 
 
 def _aux(program: Program, values: Any) -> Any:
