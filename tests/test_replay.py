@@ -310,3 +310,29 @@ def test_identity_and_input_independent_outputs():
             for x in (np.array([1.0, -2.0]), np.array([-1.0, 2.0])):
                 for a, b in zip(dr.tree_flatten(jac(x))[0], dr.tree_flatten(jac0(x))[0]):
                     np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda x: dnp.sum(x) * float(np.packbits(x > 0)[0]),  # a NumPy function dualrev lacks, on a mask
+        lambda x: (lambda m: (m.__setitem__(0, False), dnp.sum(dnp.where(m, x, 0.0)))[1])(x > 0),  # writes a mask
+        lambda x: dnp.sum(dnp.reshape(x, (int(dnp.argmax(x) * 0 + 2), -1))),  # a shape computed from an index
+    ],
+)
+def test_code_that_treats_masks_as_plain_arrays_runs_unreplayed(f):
+    """Masks and indices are plain arrays in every other mode; a recording in
+    which code relies on that (and fails) runs unreplayed, as it always would."""
+    x = np.array([1.0, -2.0, 3.0, 4.0])
+    g = dr.grad(f, replay=True)
+    with pytest.warns(ReplayWarning, match="recording it raised"):
+        np.testing.assert_array_equal(g(x), dr.grad(f)(x))
+    np.testing.assert_array_equal(g(-x), dr.grad(f)(-x))
+
+
+def test_an_error_of_the_function_itself_is_raised_as_without_replay():
+    def broken(x):
+        return dnp.sum(x @ np.ones((5, 2)))  # x has 4 entries
+
+    with pytest.warns(ReplayWarning), pytest.raises(ValueError, match="matmul"):
+        dr.grad(broken, replay=True)(np.ones(4))

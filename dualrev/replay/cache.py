@@ -94,7 +94,17 @@ class Replayer:
             return self.programs[key]
         target = fun if fun is not None else self.fun
         assert target is not None, "a Replayer made without a function needs one at each call"
-        recorded = record_program(spec.bind(target, kwargs), spec.leaves, has_aux, self.who)
+        try:
+            recorded = record_program(spec.bind(target, kwargs), spec.leaves, has_aux, self.who)
+        except Exception as exc:  # any failure of the recording means: run as without replay
+            # In the recording, values that are plain arrays in every other
+            # mode (masks, indices) are traced, and code may treat them as
+            # plain (item assignment, int(), NumPy functions dualrev lacks).
+            # The unreplayed run then does what it always does (and raises
+            # the same error if the function itself is wrong).
+            self._warn(f"recording it raised {type(exc).__name__} ({str(exc)[:200]})")
+            self.programs[key] = None
+            return None
         if recorded.refusal is not None:
             self._warn(f"its recording cannot be replayed: {recorded.refusal}")
         if len(self.programs) >= 64:  # ever-new signatures: keep the cache bounded
