@@ -137,8 +137,8 @@ class Primitive:
     """
 
     __slots__ = (
-        "impl", "name", "jvp_rules", "vjp_rules", "jvp_rule_any", "vjp_rule_any", "jvp_batched", "_vjp_batched",
-        "multiple_results", "_vjp_reads", "drop_args", "drop_ans", "structure", "_trusted", "general_vjp",
+        "impl", "name", "jvp_rules", "vjp_rules", "jvp_rule_any", "vjp_rule_any", "jvp_batched", "vjp_batched",
+        "multiple_results", "_vjp_reads", "drop_args", "drop_ans", "structure", "trusted", "general_vjp",
         "test_inputs", "test_order",
         "__dict__",  # __doc__ and __wrapped__, so that help() and inspect see the implementation
     )  # fmt: skip
@@ -160,8 +160,9 @@ class Primitive:
         self.jvp_rule_any: Callable | None = None
         self.vjp_rule_any: Callable | None = None
         self.jvp_batched = True
+        self.general_vjp = True  # set again by the next three (see __setattr__)
         self.multiple_results = multiple_results
-        self._trusted = False
+        self.trusted = False
         self.vjp_batched = True
         self.vjp_reads = vjp_reads
         self.structure = structure
@@ -172,24 +173,18 @@ class Primitive:
 
     # ``general_vjp``: the backward sweep must take its general path for this
     # primitive (multiple results, rules without a batch axis, results to
-    # check); kept up to date here so the sweep reads one attribute per entry.
-    @property
-    def trusted(self) -> bool:
-        return self._trusted
-
-    @trusted.setter
-    def trusted(self, value: bool) -> None:
-        self._trusted = value
-        self.general_vjp = self.multiple_results or not self._vjp_batched or not value
-
-    @property
-    def vjp_batched(self) -> bool:
-        return self._vjp_batched
-
-    @vjp_batched.setter
-    def vjp_batched(self, value: bool) -> None:
-        self._vjp_batched = value
-        self.general_vjp = self.multiple_results or not value or not self._trusted
+    # check). Kept up to date on every assignment of the attributes it
+    # depends on, so the sweep reads one plain attribute per entry (and
+    # ``trusted``, read on every forward op, stays a plain attribute too).
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        if name in ("trusted", "vjp_batched", "multiple_results"):
+            general = (
+                getattr(self, "multiple_results", False)
+                or not getattr(self, "vjp_batched", True)
+                or not getattr(self, "trusted", False)
+            )
+            object.__setattr__(self, "general_vjp", general)
 
     @property
     def vjp_reads(self) -> tuple[str, ...] | None:

@@ -81,10 +81,10 @@ class TracerArrayMethods:
     __rmod__ = binary_operator(binary.remainder.primitive, reflected=True)
 
     def __matmul__(self, other: Any) -> Any:
-        return products.matmul(self, other)
+        return products.matmul_traced(self, other)
 
     def __rmatmul__(self, other: Any) -> Any:
-        return products.matmul(other, self)
+        return products.matmul_traced(other, self)
 
     def __floordiv__(self, other: Any) -> Any:
         return binary.floor_divide(self, other)  # derivative 0

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ...core import shape_of
+from ...core import Tracer, shape_of
 from .base import Sample, ndim_of, register, sample_arrays
 from .einsum import tensordot
 from .indexing import as_operand, stack
@@ -152,6 +152,12 @@ matmul_p = register(
 @numpy_ufunc(np.matmul)
 def matmul(a: Any, b: Any) -> Any:
     """``a @ b`` with NumPy's rules for 1-D operands."""
+    # The common case first (vectors and matrices of plain values, traced or
+    # not: every layer of a network): straight to the primitive.
+    pa = a.primal if isinstance(a, Tracer) else a
+    pb = b.primal if isinstance(b, Tracer) else b
+    if type(pa) is np.ndarray and type(pb) is np.ndarray and 0 < pa.ndim <= 2 and 0 < pb.ndim <= 2:
+        return matmul_p.bind2(a, b)
     a, b = as_operand(a), as_operand(b)
     na, nb = ndim_of(a), ndim_of(b)
     if na == 0 or nb == 0:
@@ -169,6 +175,11 @@ def matmul(a: Any, b: Any) -> Any:
             s.pop(-2 if nb != 1 else -1)
         out = reshape(out, tuple(s))
     return out
+
+
+#: ``matmul`` without its plain-array check, for the ``@`` operator of a
+#: traced value (which is always traced).
+matmul_traced = matmul.__wrapped__  # type: ignore[attr-defined]
 
 
 @numpy_function(np.dot)
