@@ -77,12 +77,12 @@ def _phi(x):
 
 def _cholesky_jvp(t, ans, a):
     l_inv = inv_p(ans)
-    return matmul_p(ans, _phi(matmul_p(l_inv, matmul_p(_sym(t), mT(l_inv)))))
+    return matmul_p.bind2(ans, _phi(matmul_p.bind2(l_inv, matmul_p.bind2(_sym(t), mT(l_inv)))))
 
 
 def _cholesky_vjp(g, ans, a):
     l_inv = inv_p(ans)
-    return _sym_transpose(matmul_p(mT(l_inv), matmul_p(_phi(matmul_p(mT(ans), g)), l_inv)))
+    return _sym_transpose(matmul_p.bind2(mT(l_inv), matmul_p.bind2(_phi(matmul_p.bind2(mT(ans), g)), l_inv)))
 
 
 cholesky_p = register(
@@ -119,15 +119,15 @@ def _eigh_impl(a, *, UPLO):
 
 def _eigh_jvp(t, ans, a, *, UPLO):
     w, v = ans
-    s = matmul_p(mT(v), matmul_p(_sym(t, UPLO == "L"), v))
-    return _diag_part(s), matmul_p(v, _inverse_gaps(w) * s)
+    s = matmul_p.bind2(mT(v), matmul_p.bind2(_sym(t, UPLO == "L"), v))
+    return _diag_part(s), matmul_p.bind2(v, _inverse_gaps(w) * s)
 
 
 def _eigh_vjp(cts, ans, a, *, UPLO):
     w_bar, v_bar = cts
     w, v = ans
-    inner = _diag_embed(w_bar) + _inverse_gaps(w) * matmul_p(mT(v), v_bar)
-    return _sym_transpose(matmul_p(v, matmul_p(inner, mT(v))), UPLO == "L")
+    inner = _diag_embed(w_bar) + _inverse_gaps(w) * matmul_p.bind2(mT(v), v_bar)
+    return _sym_transpose(matmul_p.bind2(v, matmul_p.bind2(inner, mT(v))), UPLO == "L")
 
 
 eigh_p = register(
@@ -186,15 +186,15 @@ def _left_scale(s, x):  # diag(s) @ x
 def _svd_jvp(t, ans, a):
     u, s, vh = ans
     v = mT(vh)
-    p = matmul_p(mT(u), matmul_p(t, v))
+    p = matmul_p.bind2(mT(u), matmul_p.bind2(t, v))
     pt = swapaxes(p, -1, -2)
     f = _inverse_gaps(s * s)
-    ta_v = matmul_p(t, v)
-    du = matmul_p(u, f * (_right_scale(p, s) + _left_scale(s, pt)))
-    du = du + _right_scale(ta_v - matmul_p(u, matmul_p(mT(u), ta_v)), 1 / s)
-    tat_u = matmul_p(mT(t), u)
-    dv = matmul_p(v, f * (_left_scale(s, p) + _right_scale(pt, s)))
-    dv = dv + _right_scale(tat_u - matmul_p(v, matmul_p(vh, tat_u)), 1 / s)
+    ta_v = matmul_p.bind2(t, v)
+    du = matmul_p.bind2(u, f * (_right_scale(p, s) + _left_scale(s, pt)))
+    du = du + _right_scale(ta_v - matmul_p.bind2(u, matmul_p.bind2(mT(u), ta_v)), 1 / s)
+    tat_u = matmul_p.bind2(mT(t), u)
+    dv = matmul_p.bind2(v, f * (_left_scale(s, p) + _right_scale(pt, s)))
+    dv = dv + _right_scale(tat_u - matmul_p.bind2(v, matmul_p.bind2(vh, tat_u)), 1 / s)
     return du, _diag_part(p), swapaxes(dv, -1, -2)
 
 
@@ -204,16 +204,16 @@ def _svd_vjp(cts, ans, a):
     v = mT(vh)
     v_bar = mT(vh_bar)
     f = _inverse_gaps(s * s)
-    ut_ub = matmul_p(mT(u), u_bar)
-    vt_vb = matmul_p(vh, v_bar)
+    ut_ub = matmul_p.bind2(mT(u), u_bar)
+    vt_vb = matmul_p.bind2(vh, v_bar)
     core = (
         _diag_embed(s_bar)
         + _right_scale(f * (ut_ub - swapaxes(ut_ub, -1, -2)), s)
         + _left_scale(s, f * (vt_vb - swapaxes(vt_vb, -1, -2)))
     )
-    out = matmul_p(u, matmul_p(core, vh))
-    out = out + matmul_p(_right_scale(u_bar - matmul_p(u, ut_ub), 1 / s), vh)
-    out = out + matmul_p(_right_scale(u, 1 / s), mT(v_bar - matmul_p(v, vt_vb)))
+    out = matmul_p.bind2(u, matmul_p.bind2(core, vh))
+    out = out + matmul_p.bind2(_right_scale(u_bar - matmul_p.bind2(u, ut_ub), 1 / s), vh)
+    out = out + matmul_p.bind2(_right_scale(u, 1 / s), mT(v_bar - matmul_p.bind2(v, vt_vb)))
     return out
 
 
@@ -267,19 +267,19 @@ def _qr_impl(a):
 
 def _qr_jvp(t, ans, a):
     q, r = ans
-    x = matmul_p(t, inv_p(r))
-    m = matmul_p(mT(q), x)
+    x = matmul_p.bind2(t, inv_p(r))
+    m = matmul_p.bind2(mT(q), x)
     low = tril(m, -1)
     omega = low - swapaxes(low, -1, -2)
-    return matmul_p(q, omega - m) + x, matmul_p(m - omega, r)
+    return matmul_p.bind2(q, omega - m) + x, matmul_p.bind2(m - omega, r)
 
 
 def _qr_vjp(cts, ans, a):
     q_bar, r_bar = cts
     q, r = ans
-    b = matmul_p(mT(q), q_bar) - matmul_p(r_bar, mT(r))
+    b = matmul_p.bind2(mT(q), q_bar) - matmul_p.bind2(r_bar, mT(r))
     n = tril(b - swapaxes(b, -1, -2), -1) - b
-    return matmul_p(q_bar + matmul_p(q, n), mT(inv_p(r)))
+    return matmul_p.bind2(q_bar + matmul_p.bind2(q, n), mT(inv_p(r)))
 
 
 qr_p = register(

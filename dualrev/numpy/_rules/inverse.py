@@ -50,8 +50,8 @@ def _square_samples(*shapes: tuple, sign: float = 1.0) -> Callable:
 inv_p = register(
     np.linalg.inv,
     "inv",
-    jvp=(lambda t, ans, a: -matmul_p(ans, matmul_p(t, ans)),),
-    vjp=(lambda g, ans, a: -matmul_p(mT(ans), matmul_p(g, mT(ans))),),
+    jvp=(lambda t, ans, a: -matmul_p.bind2(ans, matmul_p.bind2(t, ans)),),
+    vjp=(lambda g, ans, a: -matmul_p.bind2(mT(ans), matmul_p.bind2(g, mT(ans))),),
     samples=_square_samples((3, 3), (2, 2, 2)),
 )
 
@@ -75,11 +75,11 @@ solve_p: Primitive = register(
     _solve_impl,
     "solve",
     jvp=(
-        lambda t, ans, a, b: -solve_p(a, matmul_p(expand_rank(t, a, ans), ans)),
+        lambda t, ans, a, b: -solve_p(a, matmul_p.bind2(expand_rank(t, a, ans), ans)),
         lambda t, ans, a, b: solve_p(a, expand_rank(t, b, ans)),
     ),
     vjp=(
-        lambda g, ans, a, b: unbroadcast(-matmul_p(solve_p(mT(a), g), mT(ans)), a, ans),
+        lambda g, ans, a, b: unbroadcast(-matmul_p.bind2(solve_p(mT(a), g), mT(ans)), a, ans),
         lambda g, ans, a, b: unbroadcast(solve_p(mT(a), g), b, ans),
     ),
     samples=lambda rng: [
@@ -252,8 +252,8 @@ def slogdet(a: Any) -> Any:
 
 def _pinv_projectors(a, ans):
     """(I − A A⁺, I − A⁺ A): the projectors onto the complements of A's ranges."""
-    left = eye_like(a, shape_of(a)[-2]) - matmul_p(a, ans)
-    right = eye_like(a, shape_of(a)[-1]) - matmul_p(ans, a)
+    left = eye_like(a, shape_of(a)[-2]) - matmul_p.bind2(a, ans)
+    right = eye_like(a, shape_of(a)[-1]) - matmul_p.bind2(ans, a)
     return left, right
 
 
@@ -261,9 +261,9 @@ def _pinv_jvp(t, ans, a, **kw):
     ta = mT(t)
     left, right = _pinv_projectors(a, ans)
     return (
-        -matmul_p(ans, matmul_p(t, ans))
-        + matmul_p(matmul_p(ans, mT(ans)), matmul_p(ta, left))
-        + matmul_p(right, matmul_p(ta, matmul_p(mT(ans), ans)))
+        -matmul_p.bind2(ans, matmul_p.bind2(t, ans))
+        + matmul_p.bind2(matmul_p.bind2(ans, mT(ans)), matmul_p.bind2(ta, left))
+        + matmul_p.bind2(right, matmul_p.bind2(ta, matmul_p.bind2(mT(ans), ans)))
     )
 
 
@@ -271,9 +271,9 @@ def _pinv_vjp(g, ans, a, **kw):
     gt = mT(g)
     left, right = _pinv_projectors(a, ans)
     return (
-        -matmul_p(mT(ans), matmul_p(g, mT(ans)))
-        + matmul_p(left, matmul_p(gt, matmul_p(ans, mT(ans))))
-        + matmul_p(matmul_p(mT(ans), ans), matmul_p(gt, right))
+        -matmul_p.bind2(mT(ans), matmul_p.bind2(g, mT(ans)))
+        + matmul_p.bind2(left, matmul_p.bind2(gt, matmul_p.bind2(ans, mT(ans))))
+        + matmul_p.bind2(matmul_p.bind2(mT(ans), ans), matmul_p.bind2(gt, right))
     )
 
 

@@ -31,10 +31,10 @@ def matrix_power(a: Any, n: int) -> Any:
     result, base = None, a
     while n:
         if n & 1:
-            result = base if result is None else matmul_p(result, base)
+            result = base if result is None else matmul_p.bind2(result, base)
         n >>= 1
         if n:
-            base = matmul_p(base, base)
+            base = matmul_p.bind2(base, base)
     return result
 
 

@@ -85,23 +85,23 @@ def _cols(b):
 
 def _matmul_jvp_a(t, ans, a, b):
     if b.ndim == 1:  # ȧ @ b contracts ȧ's last axis with b, whatever the leading axes
-        return matmul_p(t, b)
+        return matmul_p.bind2(t, b)
     if a.ndim == 1:  # ẏ = ȧ @ b for each direction: ȧ (B, n) against every column of b
         if b.ndim == 2:
-            return matmul_p(t, b)
-        return reshape(matmul_p(t, _cols(b)), _batch_axes(t, 1) + tuple(shape_of(ans)))
-    return matmul_p(t if a.ndim == ans.ndim else expand_rank(t, a, ans), b)
+            return matmul_p.bind2(t, b)
+        return reshape(matmul_p.bind2(t, _cols(b)), _batch_axes(t, 1) + tuple(shape_of(ans)))
+    return matmul_p.bind2(t if a.ndim == ans.ndim else expand_rank(t, a, ans), b)
 
 
 def _matmul_jvp_b(t, ans, a, b):
     if a.ndim == 1:
         # a @ ḃ: for a vector ḃ (B, n) that is ḃ @ a; for a matrix ḃ NumPy's
         # rule (contract a with ḃ's second-to-last axis) keeps the batch axes.
-        return matmul_p(t, a) if b.ndim == 1 else matmul_p(a, t)
+        return matmul_p.bind2(t, a) if b.ndim == 1 else matmul_p.bind2(a, t)
     if b.ndim == 1:  # a @ ḃ for each direction: every row of a dotted with ḃ
-        out = matmul_p(t, mT(_rows(a)))
+        out = matmul_p.bind2(t, mT(_rows(a)))
         return out if a.ndim == 2 else reshape(out, _batch_axes(t, 1) + tuple(shape_of(ans)))
-    return matmul_p(a, t if b.ndim == ans.ndim else expand_rank(t, b, ans))
+    return matmul_p.bind2(a, t if b.ndim == ans.ndim else expand_rank(t, b, ans))
 
 
 def _matmul_vjp_a(g, ans, a, b):
@@ -109,10 +109,10 @@ def _matmul_vjp_a(g, ans, a, b):
         return expand_dims(g, -1) * b
     if a.ndim == 1:  # ā = Σ over every output column of ȳ times that column of b
         if b.ndim == 2:
-            return matmul_p(g, mT(b))
+            return matmul_p.bind2(g, mT(b))
         g2 = reshape(g, _batch_axes(g, ndim_of(ans)) + (math.prod(shape_of(ans)),))
-        return matmul_p(g2, mT(_cols(b)))
-    ct = matmul_p(g, mT(b))
+        return matmul_p.bind2(g2, mT(_cols(b)))
+    ct = matmul_p.bind2(g, mT(b))
     return ct if ct.shape == a.shape else unbroadcast(ct, a, ans)
 
 
@@ -123,10 +123,10 @@ def _matmul_vjp_b(g, ans, a, b):
         return expand_dims(a, -1) * expand_dims(g, -2)  # b̄ = a ⊗ ȳ
     if b.ndim == 1:  # b̄ = Σ over every row of a of ȳ times that row
         if a.ndim == 2:
-            return matmul_p(g, a)
+            return matmul_p.bind2(g, a)
         g2 = reshape(g, _batch_axes(g, ndim_of(ans)) + (math.prod(shape_of(ans)),))
-        return matmul_p(g2, _rows(a))
-    ct = matmul_p(mT(a), g)
+        return matmul_p.bind2(g2, _rows(a))
+    ct = matmul_p.bind2(mT(a), g)
     return ct if ct.shape == b.shape else unbroadcast(ct, b, ans)
 
 
@@ -166,7 +166,7 @@ def matmul(a: Any, b: Any) -> Any:
         return matmul_p.bind2(a, b)
     a2 = reshape(a, (1,) + tuple(shape_of(a))) if na == 1 else a
     b2 = reshape(b, tuple(shape_of(b)) + (1,)) if nb == 1 else b
-    out = matmul_p(a2, b2)
+    out = matmul_p.bind2(a2, b2)
     if na == 1 or nb == 1:
         s = list(shape_of(out))
         if nb == 1:
