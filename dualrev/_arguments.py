@@ -100,12 +100,22 @@ def as_input(leaf: Any, who: str, where: str) -> Any:
     )
 
 
+#: ``normalize_argnums`` results by (argnums, number of arguments): checked once.
+_ARGNUMS: dict[tuple, tuple[tuple[int, ...], bool]] = {}
+
+
 class Args:
     """The differentiated arguments of one call, flattened to leaves."""
 
     def __init__(self, args: tuple, argnums: Any, who: str) -> None:
         self.args = args
-        self.nums, self.single = normalize_argnums(argnums, len(args), who)
+        key = (argnums if type(argnums) is int else tuple(argnums) if type(argnums) is tuple else None, len(args))
+        checked = _ARGNUMS.get(key) if key[0] is not None else None
+        if checked is None:
+            checked = normalize_argnums(argnums, len(args), who)
+            if key[0] is not None and len(_ARGNUMS) < 256:
+                _ARGNUMS[key] = checked
+        self.nums, self.single = checked
         self.leaves: list = []
         self.treedefs: list[TreeDef] = []
         self.counts: list[int] = []
@@ -113,7 +123,10 @@ class Args:
             leaves, treedef = tree_flatten(args[a])
             self.treedefs.append(treedef)
             self.counts.append(len(leaves))
-            self.leaves.extend(as_input(v, who, f"argument {a}") for v in leaves)
+            for v in leaves:  # the common leaf (a float ndarray) checked inline
+                self.leaves.append(
+                    v if type(v) is np.ndarray and v.dtype.kind == "f" else as_input(v, who, f"argument {a}")
+                )
 
     def bind(self, fun: Callable, kwargs: dict | None = None) -> Callable[[list], Any]:
         """``fun`` as a function of the differentiated leaves alone (the other

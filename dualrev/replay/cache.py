@@ -66,9 +66,10 @@ def signature(spec: Args, kwargs: dict) -> tuple:
     """The replay signature of one call (raises ``_Unkeyable``)."""
     if any(isinstance(leaf, Tracer) for leaf in spec.leaves):
         raise _Unkeyable("inputs traced by an enclosing transformation (replay inside another transformation)")
-    leaves = tuple((leaf.shape, leaf.dtype.str) for leaf in spec.leaves)
-    others = tuple(_key(a) for i, a in enumerate(spec.args) if i not in spec.nums)
-    return (spec.nums, tuple(spec.treedefs), leaves, others, _key(kwargs))
+    leaves = tuple([(leaf.shape, leaf.dtype.str) for leaf in spec.leaves])
+    nums = spec.nums
+    others = tuple([_key(a) for i, a in enumerate(spec.args) if i not in nums])
+    return (nums, tuple(spec.treedefs), leaves, others, _key(kwargs) if kwargs else ())
 
 
 class Replayer:
