@@ -54,7 +54,7 @@ Argnums = int | Sequence[int]
 
 
 def _gradient(
-    spec: Args, f: Callable, mode: str, order: Any, has_aux: bool, who: str, structure: str, program: Any = None
+    spec: Args, f: Any, mode: str, order: Any, has_aux: bool, who: str, structure: str, program: Any = None
 ) -> tuple[Any, list, Any]:
     """``(value, gradient per input leaf, aux)`` of the scalar function ``f`` of
     the leaves (or of its recorded ``program``, replayed)."""
@@ -98,7 +98,8 @@ def _value_and_grad(
     def value_and_grad_fun(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
         spec = Args(args, argnums, who)
         program = replayer.program(spec, kwargs, has_aux) if replayer is not None else None
-        value, grads, aux = _gradient(spec, spec.bind(fun, kwargs), mode, order, has_aux, who, structure, program)
+        f = spec.bind(fun, kwargs) if program is None else None  # a replayed program needs no binding
+        value, grads, aux = _gradient(spec, f, mode, order, has_aux, who, structure, program)
         value = finish(value)
         result = (value, aux) if has_aux else value
         return result, spec.structure([finish(g) for g in grads])
