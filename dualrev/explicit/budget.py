@@ -84,3 +84,17 @@ def check_budget(nbytes: int, n_matrices: int, largest: tuple, who: str) -> None
         f"the same rules to vectors and never form a local Jacobian), or raise the budget with "
         f"`with dualrev.explicit.memory_budget(nbytes): ...`."
     )
+
+
+def cost_like(template: ExplicitCost, **changes: Any) -> ExplicitCost:
+    """A new :class:`ExplicitCost` with the fields of ``template`` (its dicts
+    copied) and ``changes``, without the frozen dataclass's ``__init__`` (one
+    ``object.__setattr__`` per field): repeated calls of one plan differ only
+    in the counts they pass."""
+    cost = object.__new__(ExplicitCost)
+    fields = cost.__dict__
+    fields.update(template.__dict__)
+    fields["candidates"] = dict(template.candidates)
+    fields["gaps"] = dict(template.gaps)
+    fields.update(changes)
+    return cost

@@ -4,8 +4,11 @@ outputs' copy vertices, and the vertices left off every path."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..core import size_of
 from ..tape import TapeEntry
+from .algebra import add
 from .budget import check_budget
 from .graph import Graph, label_kind
 from .local import (
@@ -18,7 +21,7 @@ from .local import (
     structured_bytes,
     structured_jacobian,
 )
-from .structures import IDENTITY
+from .structures import IDENTITY, Diagonal, Operator
 
 
 def _outputs_of(entry: TapeEntry) -> tuple[tuple, tuple]:
@@ -114,31 +117,64 @@ def build_graph(
     """:func:`_build_graph`, appending to ``kinds`` the structure of every local
     Jacobian formed (None where a rule said "no dependence"): with the tape's
     shape, what the graph — and so its plan — depends on."""
+    edges, local_jacobians, entries, dense_entries = build_edges(work, sizes, to_outputs, structure, kinds)
+    return graph_of(edges, in_slots, sizes), local_jacobians, entries, dense_entries
+
+
+def graph_of(edges: dict, in_slots: list[int], sizes: dict[int, int]) -> Graph:
+    """The graph of the edges :func:`build_edges` found (in the order they were first met)."""
     graph = Graph(sizes)
     for s in in_slots:
         graph.add_vertex(s)
+    for (v, u), label in edges.items():
+        graph.add_edge(u, v, label)
+    return graph
+
+
+def build_edges(
+    work: list, sizes: dict[int, int], to_outputs: set[int], structure: str, kinds: list
+) -> tuple[dict, int, int, int]:
+    """The local Jacobians as edges ``{(v, u): ∂v/∂u}`` (two edges between the
+    same pair summed), with the number of local Jacobians, of values stored and
+    of entries a dense form would hold; appends to ``kinds`` as :func:`build_graph`."""
+    edges: dict = {}
     entries = dense_entries = local_jacobians = 0
-    for entry, edges in work:
+    structured = structure == "structured"
+    for entry, parents in work:
         prim = entry.prim
-        outs, answers = _outputs_of(entry)
-        structured = structure == "structured" and not prim.multiple_results
-        if structured:
-            out, m = outs[0], fast_size(answers[0])
+        if structured and not prim.multiple_results:
+            out, ans = entry.out, entry.ans
+            m = ans.size if type(ans) is np.ndarray else size_of(ans)
             keep = out in to_outputs and m > 0
             jacobian = operator_jacobian if prim.structure == "dense" else structured_jacobian
-        for argnum, rule, s in edges:
-            n_in = sizes[s]
-            if n_in == 0:
-                continue
-            if structured:
+            for argnum, rule, s in parents:
+                n_in = sizes[s]
+                if n_in == 0:
+                    continue
                 label = jacobian(entry, argnum, rule)
-                kinds.append(None if label is None else label_kind(label))
-                if label is None or not keep:
+                if label is None:
+                    kinds.append(None)
+                    continue
+                # label_kind() and the values stored (an operator stores none), the common kinds inline
+                if type(label) is Operator:
+                    kinds.append(("operator", label.has_vjp))
+                elif type(label) is Diagonal:
+                    kinds.append("diagonal")
+                    entries += label.n if keep else 0
+                else:
+                    kinds.append(label_kind(label))
+                    entries += (label.nnz if label.vals is not None else 0) if keep else 0
+                if not keep:
                     continue
                 local_jacobians += 1
-                entries += label.nnz if label.vals is not None else 0  # an operator stores none
                 dense_entries += n_in * m
-                graph.add_edge(s, out, label)
+                existing = edges.get((out, s))
+                edges[out, s] = label if existing is None else add(existing, label, (m, n_in))[0]
+            continue
+        outs, answers = _outputs_of(entry)
+        for argnum, rule, s in parents:
+            n_in = sizes[s]
+            if n_in == 0:
                 continue
             tangents = apply_rule(entry, argnum, rule, identity_basis(entry.primals[argnum]))
             kinds.append(tangents is None)
@@ -153,8 +189,10 @@ def build_graph(
                 kinds.append(tangent is None)
                 if tangent is None or out_s not in to_outputs or size_of(a) == 0:
                     continue
-                graph.add_edge(s, out_s, as_matrix(tangent, n_in, a))
-    return graph, local_jacobians, entries, dense_entries
+                label = as_matrix(tangent, n_in, a)
+                existing = edges.get((out_s, s))
+                edges[out_s, s] = label if existing is None else add(existing, label, (sizes[out_s], n_in))[0]
+    return edges, local_jacobians, entries, dense_entries
 
 
 def _add_dependents(graph: Graph, in_slots: list[int], out_slots: list, next_id: int) -> dict[int, int]:

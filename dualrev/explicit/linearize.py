@@ -21,18 +21,21 @@ import numpy as np
 
 from .. import numpy as dnp
 from ..core import NO_KWARGS, Primitive, Tracer, dtype_of, float_dtype, shape_of, size_of
-from ..tape import RecordingTrace, TapeEntry, new_record, record
-from .budget import ExplicitCost, check_budget
+from ..tape import Node, RecordingTrace, TapeEntry, new_object, new_record, record
+from .budget import ExplicitCost, check_budget, cost_like
 from .build import (  # noqa: F401  (re-exported: dr.draw builds its model with them)
     _add_dependents,
     _build_graph,
     _edges_to_linearise,
     _outputs_of,
     _prune,
+    build_edges,
     build_graph,
     entries_of,
+    graph_of,
     select_edges,
 )
+from .flat import add_copies, flat_steps, run_steps
 from .graph import Graph, eliminate
 from .local import structured_jacobian  # noqa: F401  (re-exported for the tests)
 from .plans import CACHE_MAX, Plan, plans_for
@@ -76,8 +79,13 @@ class LinearizeTrace(RecordingTrace):
         if rule is None or x._trace is not self or isinstance(value, Tracer) or prim.multiple_results:
             return self.process(prim, (x,), NO_KWARGS)
         ans = prim.impl(value)
-        node = self.new_node(ans)
-        self.tape.append(new_record(TapeEntry, (prim, ((0, rule, x.slot),), (value,), NO_KWARGS, ans, node.slot)))
+        out = self.n_slots
+        self.n_slots = out + 1
+        self.tape.append(new_record(TapeEntry, (prim, ((0, rule, x.slot),), (value,), NO_KWARGS, ans, out)))
+        node = new_object(Node)  # a Node without __init__: one frame fewer per op
+        node.primal = ans
+        node.slot = out
+        node._trace = self
         return node
 
     def process2(self, prim: Primitive, x: Any, y: Any) -> Any:
@@ -102,8 +110,13 @@ class LinearizeTrace(RecordingTrace):
         if prim.multiple_results:
             return self.process(prim, (x, y), NO_KWARGS)
         ans = prim.impl(xv, yv)
-        node = self.new_node(ans)
-        self.tape.append(new_record(TapeEntry, (prim, parents, (xv, yv), NO_KWARGS, ans, node.slot)))
+        out = self.n_slots
+        self.n_slots = out + 1
+        self.tape.append(new_record(TapeEntry, (prim, parents, (xv, yv), NO_KWARGS, ans, out)))
+        node = new_object(Node)
+        node.primal = ans
+        node.slot = out
+        node._trace = self
         return node
 
 
@@ -139,7 +152,7 @@ def _shape_key(value: Any) -> tuple:
 
 def _tape_key(tape: list[TapeEntry], rec: Any, leaves: list, structure: str) -> tuple:
     """The shape of a recorded program: what its skeleton depends on."""
-    parts = []
+    parts: list[tuple] = []
     for prim, parents, _, _, ans, out in tape:
         if prim.multiple_results:
             shape: Any = tuple(_shape_key(a) for a in ans)
@@ -147,8 +160,19 @@ def _tape_key(tape: list[TapeEntry], rec: Any, leaves: list, structure: str) -> 
             shape = ans.shape, ans.dtype.char
         else:
             shape = _shape_key(ans)
-        parts.append((prim, tuple([(a, s) for a, _, s in parents]), out, shape))
-    inputs = tuple(_shape_key(leaf) for leaf in leaves)
+        # One or two parents without a comprehension (the tuples' lengths tell the cases apart).
+        if len(parents) == 1:
+            (a, _, s), = parents
+            parts.append((prim, a, s, out, shape))
+        elif len(parents) == 2:
+            (a, _, s), (b, _, t) = parents
+            parts.append((prim, a, s, b, t, out, shape))
+        else:
+            parts.append((prim, tuple([(a, s) for a, _, s in parents]), out, shape))
+    shapes = []
+    for leaf in leaves:
+        shapes.append((leaf.shape, leaf.dtype.char) if type(leaf) is np.ndarray else _shape_key(leaf))
+    inputs = tuple(shapes)
     return tuple(parts), tuple(rec.in_slots), tuple(rec.out_slots), inputs, structure
 
 
@@ -235,15 +259,45 @@ def _run_plan(graph: Graph, plans: dict[str, Plan], intermediates: list[int], or
     multiply_adds = sum(eliminate(graph, v) for v in plans[name].order)
     assert multiply_adds == plans[name].cost, (multiply_adds, plans[name].cost)
     return multiply_adds, name, text
-def _read_jacobian(graph: Graph, rec: Any, leaves: list, dependent_of: dict[int, int]) -> list:
-    """∂output/∂inputs off the edges input → output: one ``(m, n)`` block row per output leaf."""
+
+
+def _cost(
+    plans: dict[str, Plan], chosen: str, plan: str, run_key: Any, structure: str, intermediates: list, counts: tuple
+) -> ExplicitCost:
+    """The cost record of running ``plans[chosen]``; ``counts``: the local Jacobians' entries,
+    number and dense entries."""
+    multiply_adds = plans[chosen].cost
+    candidates = {k: p.cost for k, p in plans.items()} if run_key == "optimal" else {chosen: multiply_adds}
+    gaps = {}
+    if "exact" in candidates and candidates["exact"] > 0:
+        gaps = {k: c / candidates["exact"] - 1 for k, c in candidates.items() if k != "exact"}
+    entries, local_jacobians, dense_entries = counts
+    return ExplicitCost(
+        order=run_key,
+        plan=plan,
+        multiply_adds=int(multiply_adds),
+        local_jacobian_entries=int(entries),
+        local_jacobians=int(local_jacobians),
+        candidates=candidates,
+        structure=structure,
+        dense_multiply_adds=int(plans[chosen].dense_cost),
+        dense_local_jacobian_entries=int(dense_entries),
+        intermediates=tuple(intermediates),
+        gaps=gaps,
+        chosen=chosen,
+    )
+
+
+def _read_jacobian(edges: dict, sizes: dict[int, int], rec: Any, leaves: list, dependent_of: dict[int, int]) -> list:
+    """∂output/∂inputs off the edges input → output (``edges[output, input]``
+    after elimination): one ``(m, n)`` block row per output leaf."""
     jac = []
     for s, o in zip(rec.out_slots, rec.out_primals):
-        m = size_of(o)
+        m = o.size if type(o) is np.ndarray else size_of(o)
         blocks = []
         for x, leaf in zip(rec.in_slots, leaves):
-            n = graph.sizes[x]
-            label = graph.preds.get(dependent_of[s], {}).get(x) if s is not None else None
+            n = sizes[x]
+            label = edges.get((dependent_of[s], x)) if s is not None else None
             if type(label) is np.ndarray:  # a dense block: as it is (to_dense would return it too)
                 blocks.append(label)
                 continue
@@ -298,41 +352,41 @@ def explicit_jacobian(
     check_budget(nbytes, n_matrices, largest, who)
     sizes = dict(skeleton.sizes)
     kinds: list = []
-    work = entries_of(tape, skeleton.selected)
-    graph, local_jacobians, entries, dense_entries = build_graph(
-        work, rec.in_slots, sizes, skeleton.to_outputs, structure, kinds
+    edges, local_jacobians, entries, dense_entries = build_edges(
+        entries_of(tape, skeleton.selected), sizes, skeleton.to_outputs, structure, kinds
     )
     trace.tape = []
-    del work, tape
-    layout = _layout(graph, skeleton, tuple(kinds), rec, trace.n_slots)
+    del tape
+    key = tuple(kinds)
+    layout = skeleton.layouts.get(key)
+    graph = None
+    if layout is None:  # the first call with these structures: the graph, to find the layout
+        graph = graph_of(edges, rec.in_slots, sizes)
+        layout = _layout(graph, skeleton, key, rec, trace.n_slots)
     intermediates = layout.intermediates
     run_key = order if isinstance(order, str) else tuple(order)
-    run = layout.runs.get(run_key)
-    if run is None:
+    run: Any = layout.runs.get(run_key)  # (plans, chosen, report, steps, [cost record])
+    if run is None:  # plan on the graph, and flatten the plan into its products
+        if graph is None:
+            graph = graph_of(edges, rec.in_slots, sizes)
+            _layout(graph, skeleton, key, rec, trace.n_slots)
         plans = _plans_for(graph, rec.in_slots, intermediates, order, who)
-        run = layout.runs[run_key] = (plans,) + _choose(plans, intermediates, order)
-    plans, chosen, plan = run
-    multiply_adds = 0
-    for v in plans[chosen].order:
-        multiply_adds += eliminate(graph, v)
+        chosen, text = _choose(plans, intermediates, order)
+        run = layout.runs[run_key] = (plans, chosen, text, flat_steps(graph, plans[chosen].order), [])
+    del graph
+    plans, chosen, plan, steps, template = run
+    if layout.copies:
+        add_copies(edges, sizes, layout.copies, IDENTITY)
+    multiply_adds = run_steps(edges, steps)
     assert multiply_adds == plans[chosen].cost, (multiply_adds, plans[chosen].cost)
-    dense_multiply_adds = plans[chosen].dense_cost
-    candidates = {k: p.cost for k, p in plans.items()} if order == "optimal" else {chosen: multiply_adds}
-    gaps = {}
-    if "exact" in candidates and candidates["exact"] > 0:
-        gaps = {k: c / candidates["exact"] - 1 for k, c in candidates.items() if k != "exact"}
-    cost = ExplicitCost(
-        order=run_key,
-        plan=plan,
-        multiply_adds=int(multiply_adds),
-        local_jacobian_entries=int(entries),
-        local_jacobians=int(local_jacobians),
-        candidates=candidates,
-        structure=structure,
-        dense_multiply_adds=int(dense_multiply_adds),
-        dense_local_jacobian_entries=int(dense_entries),
-        intermediates=tuple(intermediates),
-        gaps=gaps,
-        chosen=chosen,
-    )
-    return rec.out_primals, rec.out_tree, _read_jacobian(graph, rec, leaves, layout.dependent_of), rec.aux, cost
+    if template:  # the plan's figures as before; the counts of this call's local Jacobians
+        cost = cost_like(
+            template[0],
+            local_jacobian_entries=int(entries),
+            local_jacobians=int(local_jacobians),
+            dense_local_jacobian_entries=int(dense_entries),
+        )
+    else:
+        cost = _cost(plans, chosen, plan, run_key, structure, intermediates, (entries, local_jacobians, dense_entries))
+        template.append(cost)
+    return rec.out_primals, rec.out_tree, _read_jacobian(edges, sizes, rec, leaves, layout.dependent_of), rec.aux, cost

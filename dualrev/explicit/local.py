@@ -131,12 +131,18 @@ def structured_jacobian(entry: TapeEntry, argnum: int, rule: Callable) -> Any:
     """∂ans/∂args[argnum] in the form its primitive declares (see ``Primitive.structure``),
     computed by the primitive's own rules; ``None`` when the rule says "no dependence"."""
     prim, ans, x = entry.prim, entry.ans, entry.primals[argnum]
-    if never_differentiated(entry, argnum, rule):
+    if isinstance(rule, NeverDifferentiated) and never_differentiated(entry, argnum, rule):
         return None
-    m, n = fast_size(ans), fast_size(x)
+    m = ans.size if type(ans) is np.ndarray else size_of(ans)
+    n = x.size if type(x) is np.ndarray else size_of(x)
     kind = prim.structure
     if kind == "diagonal":  # one JVP of a ones tangent: the (broadcast) diagonal
-        t = _checked(entry, argnum, rule(_ones_probe(x, prim.trusted), ans, *entry.primals, **entry.kwargs), ())
+        probe = _ONES.get((x.shape, x.dtype.char)) if prim.trusted and type(x) is np.ndarray else None
+        if probe is None:  # not the shared probe of a built-in rule (only floating ones are kept)
+            probe = _ones_probe(x, prim.trusted)
+        t = rule(probe, ans, *entry.primals, **entry.kwargs)
+        if not prim.trusted:
+            t = _checked(entry, argnum, t, ())
         if t is None:
             return None
         if type(t) is np.ndarray and type(ans) is np.ndarray and type(x) is np.ndarray:
@@ -176,23 +182,39 @@ def operator_jacobian(entry: TapeEntry, argnum: int, rule: Callable) -> Operator
     """A dense-kind local Jacobian kept matrix-free: its JVP rule applies it to
     a block of columns, its VJP rule (if the primitive has one) to rows."""
     prim, ans, x = entry.prim, entry.ans, entry.primals[argnum]
-    if never_differentiated(entry, argnum, rule):
+    if isinstance(rule, NeverDifferentiated) and never_differentiated(entry, argnum, rule):
         return None
-    in_shape = x.shape if type(x) is np.ndarray else tuple(shape_of(x))
-    out_shape = ans.shape if type(ans) is np.ndarray else tuple(shape_of(ans))
-    m, n = fast_size(ans), fast_size(x)
+    if type(x) is np.ndarray:
+        in_shape, n = x.shape, x.size
+    else:
+        in_shape, n = tuple(shape_of(x)), size_of(x)
+    if type(ans) is np.ndarray:
+        out_shape, m = ans.shape, ans.size
+    else:
+        out_shape, m = tuple(shape_of(ans)), size_of(ans)
+    direct = prim.jvp_batched and prim.trusted  # apply_rule would call the rule as it is
 
     def jvp(block: Any) -> Any:
-        out = apply_rule(entry, argnum, rule, block)
+        if direct:
+            out = rule(block, ans, *entry.primals, **entry.kwargs)
+        else:
+            out = apply_rule(entry, argnum, rule, block)
+        if type(out) is np.ndarray and type(block) is np.ndarray:
+            full = (block.shape[0],) + out_shape
+            return out if out.shape == full else np.broadcast_to(out, full)
         full = (shape_of(block)[0],) + out_shape
         if type(out) is np.ndarray:
             return out if out.shape == full else np.broadcast_to(out, full)
         return out if tuple(shape_of(out)) == full else dnp.broadcast_to(out, full)
 
-    try:
-        found = prim.vjp_rule(argnum)
-    except NotImplementedError:
-        found = None
+    rules = prim.vjp_rules
+    if argnum in rules:  # prim.vjp_rule() without its frames (a rule registered with None: None here)
+        found = rules[argnum]
+    else:
+        try:
+            found = prim.vjp_rule(argnum)
+        except NotImplementedError:
+            found = None
     if found is None or isinstance(found, NeverDifferentiated):  # no VJP rule: columns only
         return Operator(jvp, None, m, n, in_shape, out_shape, False)
     vjp_rule: Callable = found
