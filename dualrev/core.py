@@ -94,7 +94,7 @@ __all__ = [
 # --------------------------------------------------------------------------
 
 #: The structure kinds a primitive's local Jacobians may declare.
-STRUCTURES = ("dense", "diagonal", "gather", "segment")
+STRUCTURES = ("dense", "diagonal", "gather", "segment", "kron")
 
 
 class Primitive:
@@ -125,8 +125,12 @@ class Primitive:
       :data:`STRUCTURES`): ``"dense"`` (the default, always correct),
       ``"diagonal"`` (elementwise: output i depends on the broadcast input at
       i only), ``"gather"`` (linear, every output is a copy of at most one
-      input entry) or ``"segment"`` (linear, every input entry is added to at
-      most one output). The registry-wide tests check every declaration.
+      input entry), ``"segment"`` (linear, every input entry is added to at
+      most one output) or ``"kron"`` (a matrix product of its two arguments,
+      in ``np.matmul``'s convention for 1-D and 2-D operands: ∂(A B)/∂B =
+      A ⊗ I and ∂(A B)/∂A = I ⊗ Bᵀ, so where the identity factor has size 1
+      — a vector operand — the local Jacobian *is* the other operand). The
+      registry-wide tests check every declaration.
 
     * ``trusted``: the rules' results are not checked (the built-in
       primitives, which the registry-wide tests check). For the others the

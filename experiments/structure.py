@@ -10,10 +10,11 @@ Two programs, each swept against the width D (depth N fixed) and against N
   Structured, a diagonal times a diagonal costs D: (N−1)·D in every order.
 * ``layers``: f(x) = Σ tanh(W_N ··· tanh(W_1 x)), D×D weights, scalar output
   (``common.dense_chain``). Dense: forward (2N−1)·D³ + D², reverse 2N·D².
-  Structured: tanh′ stays a diagonal, W stays matrix-free (applied by the
-  matmul's JVP/VJP rules); reverse order then does what backprop does,
-  N·D² + (N−1)·D; forward order pushes D columns through each W, ≈ N·D³,
-  which is forward mode's full gradient.
+  Structured: tanh′ stays a diagonal and W is its own local Jacobian
+  (∂(W h)/∂h = W ⊗ I₁ = W: matmul's ``kron`` structure, nothing formed);
+  reverse order then does what backprop does, N·D² + (N−1)·D; forward order
+  scales W₁ and pushes its D columns through each later W,
+  (N−1)·D³ + N·D² — forward mode's full gradient less its first W·I.
 
 Timed per point (whole call, as a user sees it): the explicit mode in
 forward and reverse order with ``structure="dense"`` (the lecture notes'

@@ -63,7 +63,46 @@ def test_the_common_ops_declare_structures():
     assert kinds["tanh"] == kinds["multiply"] == kinds["where"] == "diagonal"
     assert kinds["reshape"] == kinds["transpose"] == kinds["getitem"] == kinds["concatenate"] == "gather"
     assert kinds["sum"] == kinds["sum_to"] == "segment"
-    assert kinds["matmul"] == "dense"
+    assert kinds["matmul"] == "kron"
+
+
+def test_a_matrix_vector_product_keeps_the_matrix_itself():
+    """∂(W x)/∂x = W ⊗ I₁ = W and ∂(x W)/∂x = Wᵀ: the local Jacobian is the
+    program's own matrix (a read-only view: nothing formed, nothing stored);
+    with a matrix on both sides the Kronecker product stays matrix-free."""
+    from dualrev.explicit.local import kron_jacobian
+    from dualrev.explicit.structures import Operator
+
+    rng = np.random.default_rng(0)
+    W, x, X = rng.standard_normal((5, 3)), rng.standard_normal(3), rng.standard_normal((3, 2))
+    matmul = next(p for p in dnp.PRIMITIVES if p.name == "matmul")
+    for args, argnum, want in [((W, x), 1, W), ((x, W.T), 0, W), ((x, x), 0, x[None]), ((W, X[:, :1]), 1, W)]:
+        ans = matmul.impl(*args)
+        entry = TapeEntry(matmul, ((argnum, matmul.jvp_rule(argnum), 0),), args, {}, ans, 1)
+        label = kron_jacobian(entry, argnum, matmul.jvp_rule(argnum))
+        assert type(label) is np.ndarray and not label.flags.writeable and np.shares_memory(label, args[1 - argnum])
+        np.testing.assert_array_equal(label, want)
+    entry = TapeEntry(matmul, ((1, matmul.jvp_rule(1), 0),), (W, X), {}, W @ X, 1)
+    assert isinstance(kron_jacobian(entry, 1, matmul.jvp_rule(1)), Operator)  # W ⊗ I₂: applied, not formed
+    # The whole Jacobian of W @ x is W's values in a new array: writing into it leaves W alone.
+    J, cost = explicit(lambda x: W @ x, x)
+    np.testing.assert_array_equal(J, W)
+    assert not np.shares_memory(J, W) and cost.local_jacobian_entries == 0 and cost.multiply_adds == 0
+    J[0, 0] = 99.0
+    assert W[0, 0] != 99.0
+
+
+def test_a_layer_chain_multiplies_the_weights_without_forming_them():
+    """tanh(W2 tanh(W1 x)) with x ∈ R⁴ in forward order: D1·W1 (256·4), W2·(D1 W1)
+    (512·256·4), D2·(…) (512·4) — exactly forward mode's work, nothing formed."""
+    rng = np.random.default_rng(2)
+    W1, W2 = rng.standard_normal((256, 4)), rng.standard_normal((512, 256))
+    f = lambda x: dnp.tanh(W2 @ dnp.tanh(W1 @ x))
+    x = rng.standard_normal(4)
+    J, cost = explicit(f, x, order="forward")
+    np.testing.assert_allclose(J, dr.jacobian(f, mode="forward")(x), rtol=1e-12, atol=1e-12)
+    assert cost.multiply_adds == 256 * 4 + 512 * 256 * 4 + 512 * 4
+    assert cost.local_jacobian_entries == 256 + 512  # the two diagonals; the weights are the program's
 
 
 # --------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from .local import (
     structured_bytes,
     structured_jacobian,
 )
-from .structures import IDENTITY, Diagonal, Operator
+from .structures import IDENTITY, Diagonal, Operator, Sparse
 
 
 def _outputs_of(entry: TapeEntry) -> tuple[tuple, tuple]:
@@ -161,9 +161,11 @@ def build_edges(
                 elif type(label) is Diagonal:
                     kinds.append("diagonal")
                     entries += label.n if keep else 0
-                else:
+                elif type(label) is Sparse:
                     kinds.append(label_kind(label))
                     entries += (label.nnz if label.vals is not None else 0) if keep else 0
+                else:  # a matrix product's other operand, itself (kron_jacobian): nothing stored
+                    kinds.append("dense")
                 if not keep:
                     continue
                 local_jacobians += 1

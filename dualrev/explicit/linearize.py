@@ -298,8 +298,8 @@ def _read_jacobian(edges: dict, sizes: dict[int, int], rec: Any, leaves: list, d
         for x, leaf in zip(rec.in_slots, leaves):
             n = sizes[x]
             label = edges.get((dependent_of[s], x)) if s is not None else None
-            if type(label) is np.ndarray:  # a dense block: as it is (to_dense would return it too)
-                blocks.append(label)
+            if type(label) is np.ndarray:  # a dense block: as it is, unless it is the program's (read-only view)
+                blocks.append(label if label.flags.writeable else label.copy())
                 continue
             dtype = np.result_type(float_dtype(o), float_dtype(leaf))
             if label is None:

@@ -23,6 +23,7 @@ from ..core import (
     check_cotangent,
     check_tangent,
     concrete,
+    dtype_of,
     float_dtype,
     shape_of,
     size_of,
@@ -136,6 +137,8 @@ def structured_jacobian(entry: TapeEntry, argnum: int, rule: Callable) -> Any:
     m = ans.size if type(ans) is np.ndarray else size_of(ans)
     n = x.size if type(x) is np.ndarray else size_of(x)
     kind = prim.structure
+    if kind == "kron":
+        return kron_jacobian(entry, argnum, rule)
     if kind == "diagonal":  # one JVP of a ones tangent: the (broadcast) diagonal
         probe = _ONES.get((x.shape, x.dtype.char)) if prim.trusted and type(x) is np.ndarray else None
         if probe is None:  # not the shared probe of a built-in rule (only floating ones are kept)
@@ -176,6 +179,33 @@ def structured_jacobian(entry: TapeEntry, argnum: int, rule: Callable) -> Any:
     dst = _moved_indices(moved, tuple(shape_of(x)))
     cols = np.flatnonzero(dst >= 0)
     return Sparse(dst[cols], cols, None, (m, n))
+
+
+def kron_jacobian(entry: TapeEntry, argnum: int, rule: Callable) -> Any:
+    """∂(A B)/∂A = I ⊗ Bᵀ and ∂(A B)/∂B = A ⊗ I of a matrix product (``structure="kron"``).
+    Where the identity factor has size 1 — B a vector (or one column) for ∂/∂B,
+    A a vector (or one row) for ∂/∂A, as in every ``W @ x`` and ``x @ W`` — that
+    is the other operand itself (Bᵀ a transposed view): nothing is formed or
+    stored, and a read-only view keeps the program's array safe. Otherwise a
+    matrix-free operator applies the Kronecker product by the primitive's rules."""
+    a, b = entry.primals[0], entry.primals[1]
+    sa, sb = tuple(shape_of(a)), tuple(shape_of(b))
+    factor: Any = None
+    if argnum == 1 and len(sa) == 2 and (len(sb) == 1 or (len(sb) == 2 and sb[1] == 1)):
+        factor = a  # ∂(A b)/∂b = A ⊗ I₁
+    elif argnum == 0 and len(sb) == 2 and (len(sa) == 1 or (len(sa) == 2 and sa[0] == 1)):
+        factor = b.T if type(b) is np.ndarray else dnp.transpose(b)  # ∂(a B)/∂a = I₁ ⊗ Bᵀ
+    elif len(sa) == len(sb) == 1:  # a · b: the other vector as a row
+        other = b if argnum == 0 else a
+        factor = other.reshape(1, -1) if type(other) is np.ndarray else dnp.reshape(other, (1, sa[0]))
+    ans = entry.ans
+    if factor is None or dtype_of(factor) != dtype_of(ans) or not entry.prim.trusted:
+        return operator_jacobian(entry, argnum, rule)
+    if type(factor) is np.ndarray:
+        if factor is a or factor is b:
+            factor = factor.view()
+        factor.flags.writeable = False
+    return factor
 
 
 def operator_jacobian(entry: TapeEntry, argnum: int, rule: Callable) -> Operator | None:
@@ -239,6 +269,8 @@ def structured_bytes(prim: Primitive, x: Any, answers: tuple, itemsize: int) -> 
         return m * itemsize + (0 if m == n else 16 * m)
     if prim.structure in ("gather", "segment") and not prim.multiple_results:
         return 16 * max(m, n)
+    if prim.structure == "kron" and not prim.multiple_results and len(shape_of(x)) == 1:
+        return 0  # the other operand itself (kron_jacobian): nothing stored
     if not prim.multiple_results:  # matrix-free; formed only where it pays, along its narrow side
         return m * n * itemsize if min(m, n) > 1 else (m + n) * itemsize
     return m * n * itemsize

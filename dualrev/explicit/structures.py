@@ -8,7 +8,10 @@ An edge ``u → v`` carries ``∂v/∂u``, a ``(size_v, size_u)`` matrix, as one
 * :class:`Sparse` — coordinate form (rows, cols, values): a 0-1 gather or
   scatter (indexing, reshape, transpose, broadcast, concatenate, sum: the
   values are all 1 and are not stored) or, after products, a weighted one;
-* a dense 2-D array — the fallback (``structure="dense"`` uses nothing else).
+* a dense 2-D array — the fallback (``structure="dense"`` uses nothing else),
+  or, for a matrix product with a vector (matmul's ``kron`` structure), the
+  other operand itself as a read-only view: dense, but nothing formed or stored;
+* :class:`Operator` — a dense local Jacobian kept matrix-free (below).
 
 Products and sums stay structured where that is exact (diagonal·diagonal,
 diagonal·dense, gather·dense, sparse·sparse …) and become dense when a

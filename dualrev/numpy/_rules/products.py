@@ -136,6 +136,7 @@ matmul_p = register(
     jvp=(_matmul_jvp_a, _matmul_jvp_b),
     vjp=(_matmul_vjp_a, _matmul_vjp_b),
     vjp_reads=("args",),  # the rules multiply by the other operand, never read ans
+    structure="kron",  # ∂(A b)/∂b = A, ∂(a B)/∂a = Bᵀ; matrix-free where the identity factor is larger
     samples=lambda rng: [
         Sample(sample_arrays(rng, "real", (2, 3), (3, 4))),
         Sample(sample_arrays(rng, "real", (2, 2, 3), (3, 1))),
