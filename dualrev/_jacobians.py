@@ -229,6 +229,7 @@ def jacobian_auto(
     log: RunLog | None = None,
     push: Push | None = None,
     pull: Pull | None = None,
+    linearized: Callable | None = None,
 ) -> tuple:
     """The cheaper of forward and reverse by :func:`choose_mode`.
 
@@ -278,13 +279,15 @@ def jacobian_flat(
     log: RunLog | None = None,
     push: Push | None = None,
     pull: Pull | None = None,
+    linearized: Callable | None = None,
 ) -> tuple:
     """Full Jacobian of ``fun`` in ``mode``: ``(out leaves, out treedef, jac, aux, cost)``;
     ``cost`` is the explicit mode's :class:`~dualrev.explicit.ExplicitCost`, else None.
     ``log``: filled in with what ran (see :class:`RunLog`). ``push``/``pull``
-    replace the forward pass / the recording of ``fun`` (replay)."""
+    replace the forward pass / the recording of ``fun`` (replay), ``linearized``
+    the explicit mode's recording."""
     if mode == "explicit":
-        result = explicit_jacobian(fun, leaves, order, has_aux, who, structure)
+        result = explicit_jacobian(fun, leaves, order, has_aux, who, structure, linearized)
         if log is not None:  # one taped run; no direction is pushed through the program
             log.mode, log.recordings, log.directions = "explicit", 1, [0]
             log.n_inputs = sum(size_of(v) for v in leaves)

@@ -34,7 +34,7 @@ from ._outputs import cast_like, finish, scalar_output
 from .core import float_dtype, shape_of, size_of
 from .forward import forward_pass
 from .ledger import build_cost, check_return_cost
-from .replay import Replayer, as_function, replay_forward, replay_pullback, replayer_of
+from .replay import Replayer, as_function, replay_forward, replay_linearized, replay_pullback, replayer_of
 from .reverse import reverse_pass
 from .sparse import pick_colouring, sparse_jacobian
 from .tree import tree_flatten, tree_unflatten
@@ -273,7 +273,10 @@ def _replayed_passes(program: Any) -> dict:
         outs, aux, pullback = replay_pullback(program, leaves)
         return outs, program.out_tree, pullback, aux
 
-    return {"push": push, "pull": pull}
+    def linearized(leaves: list, has_aux: bool, who: str) -> tuple:
+        return replay_linearized(program, leaves, has_aux, who)
+
+    return {"push": push, "pull": pull, "linearized": linearized}
 
 
 def jvp(

@@ -336,3 +336,35 @@ def test_an_error_of_the_function_itself_is_raised_as_without_replay():
 
     with pytest.warns(ReplayWarning), pytest.raises(ValueError, match="matmul"):
         dr.grad(broken, replay=True)(np.ones(4))
+
+
+@pytest.mark.parametrize("name", sorted(PROGRAMS))
+def test_explicit_jacobian_replay_writes_the_tape_without_rerunning_f(name):
+    """The explicit mode's replay writes the tape the LinearizeTrace would record
+    (every value, the JVP rules as parents) straight from the program, f's
+    Python run once. Where the recording is the eager one (no value-dependent
+    branch inside dualrev, which a program records branch-free, e.g. norm's
+    safe sqrt as a where): the same elimination, figures and bits."""
+    base = PROGRAMS[name]
+    F = lambda x: dnp.tanh(x) * base(x)  # noqa: E731  (a vector output: a Jacobian, not a gradient)
+    f = _counted(F)
+    j_replay = dr.jacobian(f, mode="explicit", replay=True, return_cost=True)
+    j_plain = dr.jacobian(F, mode="explicit", return_cost=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ReplayWarning)
+        for _ in range(3):
+            x = rng.standard_normal(6)
+            (a, cost_a), (b, cost_b) = j_replay(x), j_plain(x)
+            np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-15)
+            if name in ("chain", "softmax", "stack_reshape", "relu", "clip_max"):
+                np.testing.assert_array_equal(a, b)
+                assert cost_a.multiply_adds == cost_b.multiply_adds and cost_a.explicit.plan == cost_b.explicit.plan
+    assert len(f.calls) == 1
+
+
+def test_explicit_replay_without_a_jvp_rule_names_the_primitive():
+    cube = dr.primitive(lambda x: x**3)
+    dr.defvjp(cube, lambda g, ans, x: 3 * x**2 * g)
+    j = dr.jacobian(lambda x: cube(x) * 2.0, mode="explicit", replay=True)
+    with pytest.raises(NotImplementedError, match="JVP rule.*The explicit mode builds local Jacobians from JVP rules"):
+        j(np.ones(3))

@@ -36,7 +36,7 @@ from .build import (  # noqa: F401  (re-exported: dr.draw builds its model with 
     select_edges,
 )
 from .flat import add_copies, flat_steps, run_steps
-from .graph import Graph, eliminate
+from .graph import Graph
 from .local import structured_jacobian  # noqa: F401  (re-exported for the tests)
 from .plans import CACHE_MAX, Plan, plans_for
 from .structures import IDENTITY, to_dense
@@ -252,15 +252,6 @@ def _choose(plans: dict[str, Plan], intermediates: list[int], order: Any) -> tup
     return name, f"{text} [{predicted:,} multiply-adds]"
 
 
-def _run_plan(graph: Graph, plans: dict[str, Plan], intermediates: list[int], order: Any) -> tuple[int, str, str]:
-    """Eliminate in the cheapest plan. Returns the multiply-adds performed, the
-    plan's name and its description."""
-    name, text = _choose(plans, intermediates, order)
-    multiply_adds = sum(eliminate(graph, v) for v in plans[name].order)
-    assert multiply_adds == plans[name].cost, (multiply_adds, plans[name].cost)
-    return multiply_adds, name, text
-
-
 def _cost(
     plans: dict[str, Plan], chosen: str, plan: str, run_key: Any, structure: str, intermediates: list, counts: tuple
 ) -> ExplicitCost:
@@ -329,10 +320,17 @@ def linearised_graph(fun: Callable[[list], Any], leaves: list, structure: str = 
 
 
 def explicit_jacobian(
-    fun: Callable[[list], Any], leaves: list, order: Any, has_aux: bool, who: str, structure: str = "structured"
+    fun: Callable[[list], Any],
+    leaves: list,
+    order: Any,
+    has_aux: bool,
+    who: str,
+    structure: str = "structured",
+    linearized: Callable | None = None,
 ) -> tuple:
     """Full Jacobian of ``fun`` (a function of the list ``leaves``) by explicit
-    local Jacobians multiplied in ``order``.
+    local Jacobians multiplied in ``order``; ``linearized(leaves, has_aux, who)``
+    (replay) gives the tape, recording and slot count instead of recording ``fun``.
 
     Returns ``(out_leaves, out_tree, jac, aux, cost)``: ``jac`` holds one 2-D
     array ``(out_leaf.size, n_inputs)`` per output leaf, columns ordered leaf by
@@ -344,9 +342,13 @@ def explicit_jacobian(
     if structure not in STRUCTURE_MODES:
         choices = ", ".join(map(repr, STRUCTURE_MODES))
         raise ValueError(f"{who}: unknown structure {structure!r}; choose one of {choices}")
-    trace = LinearizeTrace()
-    rec = record(fun, leaves, has_aux, who, trace)
-    tape = trace.tape
+    if linearized is None:
+        trace = LinearizeTrace()
+        rec = record(fun, leaves, has_aux, who, trace)
+        tape, n_slots = trace.tape, trace.n_slots
+        trace.tape = []
+    else:
+        tape, rec, n_slots = linearized(leaves, has_aux, who)
     skeleton = _skeleton(tape, rec, leaves, structure)
     nbytes, n_matrices, largest = skeleton.budget
     check_budget(nbytes, n_matrices, largest, who)
@@ -355,21 +357,20 @@ def explicit_jacobian(
     edges, local_jacobians, entries, dense_entries = build_edges(
         entries_of(tape, skeleton.selected), sizes, skeleton.to_outputs, structure, kinds
     )
-    trace.tape = []
     del tape
     key = tuple(kinds)
     layout = skeleton.layouts.get(key)
     graph = None
     if layout is None:  # the first call with these structures: the graph, to find the layout
         graph = graph_of(edges, rec.in_slots, sizes)
-        layout = _layout(graph, skeleton, key, rec, trace.n_slots)
+        layout = _layout(graph, skeleton, key, rec, n_slots)
     intermediates = layout.intermediates
     run_key = order if isinstance(order, str) else tuple(order)
     run: Any = layout.runs.get(run_key)  # (plans, chosen, report, steps, [cost record])
     if run is None:  # plan on the graph, and flatten the plan into its products
         if graph is None:
             graph = graph_of(edges, rec.in_slots, sizes)
-            _layout(graph, skeleton, key, rec, trace.n_slots)
+            _layout(graph, skeleton, key, rec, n_slots)
         plans = _plans_for(graph, rec.in_slots, intermediates, order, who)
         chosen, text = _choose(plans, intermediates, order)
         run = layout.runs[run_key] = (plans, chosen, text, flat_steps(graph, plans[chosen].order), [])

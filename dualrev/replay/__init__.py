@@ -14,7 +14,7 @@ closes over, globals and random draws are read once, at recording.
 
 from .cache import Replayer, ReplayWarning, replayer_of, signature
 from .program import PlainNode, Program, ProgramTrace, record_program
-from .run import as_function, replay_forward, replay_pullback
+from .run import as_function, replay_forward, replay_linearized, replay_pullback
 
 __all__ = [
     "Replayer",
@@ -28,4 +28,5 @@ __all__ = [
     "as_function",
     "replay_pullback",
     "replay_forward",
+    "replay_linearized",
 ]

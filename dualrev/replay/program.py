@@ -71,6 +71,7 @@ class Program:
         self.aux = aux
         self.release = _last_uses(steps, n_slots, outputs, aux)
         self.reverse_plan: list | None = None  # built by the first interpreted reverse replay
+        self.linear_plan: list | None = None  # built by the first replay in the explicit mode
         self.compiled: Any = None  # compile.compile_reverse's function, False if not compiled
         self.compiled_forward: Any = None  # compile.compile_forward's
 

@@ -8,6 +8,9 @@ Two interpreters:
   up once, on the first replay, and kept with the program), then hands the
   tape to the ordinary backward sweep. Its entries are those reverse mode
   would record, so the sweep, and the gradient, are the same.
+* :func:`replay_linearized` — the same for the explicit mode: the tape a
+  :class:`~dualrev.explicit.linearize.LinearizeTrace` would record (every
+  value kept, the JVP rules as parents), written directly.
 * :func:`as_function` — the program as a function of the input leaves that
   calls each primitive through the dispatch rule, so any transformation (and
   nesting: ``hvp``, ``hessian``, the explicit mode) can run it; only the
@@ -21,11 +24,11 @@ from typing import Any
 
 import numpy as np
 
-from .._outputs import cast_like
+from .._outputs import cast_like, check_output
 from ..core import nondiff, zeros_with_batch
 from ..forward import forward_pass
 from ..reverse import backward
-from ..tape import SHAPE_ONLY_MIN_BYTES, TapeEntry, new_record, shape_only
+from ..tape import SHAPE_ONLY_MIN_BYTES, Recording, TapeEntry, new_record, shape_only
 from ..tree import TreeDef, tree_unflatten
 from .compile import compile_forward, compile_reverse
 from .program import Program, step_rules
@@ -102,6 +105,73 @@ def replay_pullback(program: Program, leaves: list) -> tuple[list, Any, Pullback
 
     pullback.tape = tape  # type: ignore[attr-defined]  # read by the cost ledger before a sweep
     return outs, aux, pullback
+
+
+def replay_linearized(program: Program, leaves: list, has_aux: bool, who: str) -> tuple[list, Recording, int]:
+    """Re-execute ``program`` on ``leaves`` writing the explicit mode's tape:
+    ``(tape, recording, slots used)``, as recording the function would give
+    them (the JVP rules of each step are looked up once and kept with the program)."""
+    values: list = [None] * program.n_slots
+    for slot, leaf in zip(program.in_slots, leaves):
+        values[slot] = leaf
+    plan = program.linear_plan
+    if plan is None:
+        plan = program.linear_plan = _linear_plan(program, values)
+    tape: list[TapeEntry] = []
+    append = tape.append
+    for fn, prim, template, positions, kwargs, out, parents, release in plan:
+        if len(positions) == 1 and len(template) == 1:
+            args: Any = (values[positions[0][1]],)
+        else:
+            args = list(template)
+            for i, s in positions:
+                args[i] = values[s]
+            args = tuple(args)
+        ans = fn(*args, **kwargs)
+        if type(out) is tuple:
+            for s, a in zip(out, ans):
+                values[s] = a
+        else:
+            values[out] = ans
+        if parents:
+            append(new_record(TapeEntry, (prim, parents, args, kwargs, ans, out)))
+        for s in release:
+            values[s] = None
+    plain = program.plain_slots
+    outs = [values[ref] if computed else ref for computed, ref in program.outputs]
+    out_slots = [ref if computed and ref not in plain else None for computed, ref in program.outputs]
+    check_output(outs, who)
+    aux = _aux(program, values) if has_aux else None
+    return tape, Recording(list(program.in_slots), outs, program.out_tree, out_slots, aux), program.n_slots
+
+
+def _linear_plan(program: Program, values: list) -> list[tuple]:
+    """Per step: ``(fn, prim, template, positions, kwargs, out, parents, release)``,
+    the parents ``(argnum, JVP rule, slot)`` as the explicit mode records them.
+    Runs the program once on ``values`` (left in place) to check the rules there."""
+    plan = []
+    scratch = list(values)
+    for step, release in zip(program.steps, program.release):
+        prim, fn, template, positions, kwargs, out = step
+        args = list(template)
+        for i, s in positions:
+            args[i] = scratch[s]
+        ans = fn(*args, **kwargs)
+        if type(out) is tuple:
+            for s, a in zip(out, ans):
+                scratch[s] = a
+        else:
+            scratch[out] = ans
+        parents: tuple = ()
+        if prim is not None:
+            try:
+                parents = tuple(step_rules(step, args, program.plain_slots.__contains__, "forward"))
+            except NotImplementedError as exc:
+                raise NotImplementedError(f"{exc} The explicit mode builds local Jacobians from JVP rules.") from None
+        plan.append((fn, prim, template, positions, kwargs, out, parents, release))
+        for s in release:
+            scratch[s] = None
+    return plan
 
 
 def _run_compiled(program: Program, compiled: Callable, leaves: list) -> tuple[list, Any, Pullback]:
