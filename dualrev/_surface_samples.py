@@ -75,7 +75,6 @@ CALLS: dict[str, dict[str, Call]] = {
         "r_": (lambda a, b: dnp.r_[a, b], (("[items]", V), ("[items]", W))),
         "c_": (lambda a, b: dnp.c_[a, b], (("[items]", V), ("[items]", W))),
         "getitem": (lambda x: dnp.getitem(x, 1), (("x", V), ("index", Static("an index")))),
-        "normalize_index": (lambda i: dnp.normalize_index(i, 1), (("index", V), ("ndim", Static("an integer")))),
         "take_along_axis": (lambda a: dnp.take_along_axis(a, np.array([2, 0]), axis=0),
                             (("arr", V), ("indices", Static("integers")))),  # fmt: skip
         "interp": (lambda x, xp, fp, left, right: dnp.interp(x, xp, fp, left, right),

@@ -369,7 +369,6 @@ def diag(v: Any, k: int = 0) -> Any:
 
 __all__ = [
     "getitem",
-    "normalize_index",
     "concatenate",
     "stack",
     "where",
