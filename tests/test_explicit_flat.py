@@ -66,7 +66,8 @@ def test_repeated_calls_give_the_first_calls_results_and_costs(order):
 def test_python_calls_per_repeated_explicit_jacobian():
     # The benchmark's jacobian_shapes program (tanh(W2 tanh(W1 x)), 4 -> 512):
     # 405 Python calls per Jacobian before the flat plans and the inlined
-    # common cases, 288 after. The bound leaves room for changes elsewhere.
+    # common cases, 288 after, 257 once W1 and W2 are their own local
+    # Jacobians (matmul's kron structure). The bound leaves room for changes elsewhere.
     rng = np.random.default_rng(2)
     W1, W2, x = rng.standard_normal((256, 4)), rng.standard_normal((512, 256)), rng.standard_normal(4)
     jac = dr.jacobian(lambda x: dnp.tanh(W2 @ dnp.tanh(W1 @ x)), mode="explicit")
@@ -76,4 +77,4 @@ def test_python_calls_per_repeated_explicit_jacobian():
     profile.enable()
     jac(x)
     profile.disable()
-    assert pstats.Stats(profile).total_calls <= 330
+    assert pstats.Stats(profile).total_calls <= 290
