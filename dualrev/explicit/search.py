@@ -55,6 +55,7 @@ import numpy as np
 
 from .algebra import add, product
 from .graph import Graph
+from .search_bounds import Floors, path_floor
 from .structures import DENSE, IDENTITY, Diagonal, Operator, Sparse
 
 #: Eliminations the search may simulate before it stops (its work bound).
@@ -67,6 +68,7 @@ class SearchResult(NamedTuple):
     proven: bool  # True: the search finished, ``order`` is optimal
     work: int  # eliminations simulated
     states: int  # distinct states searched
+    lower_bound: int  # a proven lower bound on the optimum (``cost`` when ``proven``)
 
 
 class _Interned:
@@ -76,6 +78,9 @@ class _Interned:
         self.labels: list[Any] = []
         self.ids: dict[Any, int] = {}
         self.heavy: list[bool] = []
+        self.operator: list[bool] = []
+        self.weighted: list[bool] = []  # not the identity, not a 0-1 pattern: its products may cost
+        self.dense_ops: dict[int, int] = {}
         self.products: dict[tuple[int, int], tuple[int, int]] = {}
         self.sums: dict[tuple[int, int], tuple[int, int]] = {}
         self.shapes: list[tuple[int, int]] = []
@@ -89,7 +94,19 @@ class _Interned:
             found = self.ids[key] = len(self.labels)
             self.labels.append(label)
             self.heavy.append(label is DENSE or isinstance(label, Operator))
+            self.operator.append(isinstance(label, Operator))
+            self.weighted.append(label is not IDENTITY and not (isinstance(label, Sparse) and label.vals is None))
             self.shapes.append(shape)
+        return found
+
+    def dense_op(self, label: int) -> int:
+        """A matrix-free operator read as the dense matrix (its products never
+        cost less); any other label itself."""
+        if not self.operator[label]:
+            return label
+        found = self.dense_ops.get(label)
+        if found is None:
+            found = self.dense_ops[label] = self.intern(DENSE, self.shapes[label])
         return found
 
     def product(self, outer: int, inner: int) -> tuple[int, int]:
@@ -125,7 +142,7 @@ def _structure_key(label: Any, shape: tuple[int, int]) -> tuple:
 class _State:
     """The symbolic graph as interned label ids, edited in place and undone."""
 
-    def __init__(self, graph: Graph, table: _Interned) -> None:
+    def __init__(self, graph: Graph, table: _Interned, intermediates: list[int]) -> None:
         sim = graph.symbolic()
         sizes = graph.sizes
         self.sizes = sizes
@@ -134,9 +151,20 @@ class _State:
         }
         self.succs = {u: set(ws) for u, ws in sim.succs.items()}
         self.table = table
+        self.remaining = set(intermediates)  # the intermediate vertices not yet eliminated
 
     def key(self) -> frozenset:
-        return frozenset((v, u, m) for v, ps in self.preds.items() for u, m in ps.items())
+        """The state as far as any future cost depends on it: every edge with
+        its label id, except that a *terminal* edge (neither end a remaining
+        intermediate) only says whether it is still a matrix-free operator:
+        it is never a factor again, and a later sum into it costs only the
+        forming of operators (module docstring)."""
+        remaining, operator = self.remaining, self.table.operator
+        return frozenset(
+            (v, u, m if v in remaining or u in remaining or operator[m] else -1)
+            for v, ps in self.preds.items()
+            for u, m in ps.items()
+        )
 
     def eliminate(self, v: int) -> tuple[int, list]:
         """Eliminate ``v`` (as :func:`~.graph.eliminate` does); returns its cost
@@ -185,170 +213,101 @@ class _State:
         succs[v] = successors
 
 
-def _weights(graph: Graph, intermediates: list[int]) -> dict[int, tuple[bool, int, int]]:
-    """Per vertex ``v`` (intermediate, input or output): whether every product
-    at an intermediate ``v`` costs at least size_v (``clean``: no 0-1, sparse or
-    identity label on any path through it), and the least total size of a set
-    of vertices separating the inputs from ``v`` (``v`` itself included) and
-    ``v`` from the outputs: any future predecessor set of a vertex reached
-    through ``v`` is such a separator, because elimination keeps every path."""
-    inner = set(intermediates)
-    clean_in: dict[int, bool] = {}
-    for v in sorted(graph.preds):  # execution order: predecessors first
-        clean_in[v] = all(_valued(m) and (u not in inner or clean_in[u]) for u, m in graph.preds[v].items())
-    clean_out: dict[int, bool] = {}
-    for v in sorted(graph.preds, reverse=True):
-        ws = graph.succs.get(v, ())
-        clean_out[v] = all(_valued(graph.preds[w][v]) and (w not in inner or clean_out[w]) for w in ws)
-    forward = {v: list(ps) for v, ps in graph.preds.items()}
-    backward = {u: list(ws) for u, ws in graph.succs.items()}
-    sources = [v for v in graph.preds if not graph.preds[v] and v not in inner]
-    sinks = [v for v in graph.preds if not graph.succs.get(v) and v not in inner]
-    into = _cuts(forward, graph.sizes, sources)
-    out_of = _cuts(backward, graph.sizes, sinks)
-    return {v: (clean_in[v] and clean_out[v], into[v], out_of[v]) for v in graph.preds}
-
-
-def _cuts(preds: dict[int, list[int]], sizes: dict[int, int], sources: list[int]) -> dict[int, int]:
-    """For every vertex, the min total size of a vertex set (itself allowed)
-    separating it from ``sources`` along ``preds`` (a max flow per vertex)."""
-    cuts = {}
-    for target in preds:
-        # Split each vertex v into v_in = (v, 0) -> v_out = (v, 1) of capacity size_v.
-        capacity: dict[tuple, dict[tuple, float]] = {}
-
-        ancestors, todo = {target}, [target]
-        while todo:
-            v = todo.pop()
-            for u in preds[v]:
-                if u not in ancestors:
-                    ancestors.add(u)
-                    todo.append(u)
-        for v in ancestors:
-            _arc(capacity, (v, 0), (v, 1), sizes[v])
-            for u in preds[v]:
-                _arc(capacity, (u, 1), (v, 0), float("inf"))
-            if v in sources:
-                _arc(capacity, ("s", 0), (v, 0), float("inf"))
-        cuts[target] = int(_max_flow(capacity, ("s", 0), (target, 1))) if ("s", 0) in capacity else sizes[target]
-    return cuts
-
-
-def _arc(capacity: dict, a: tuple, b: tuple, c: float) -> None:
-    capacity.setdefault(a, {})[b] = capacity.get(a, {}).get(b, 0) + c
-    capacity.setdefault(b, {}).setdefault(a, 0)
-
-
-def _max_flow(capacity: dict, source: tuple, sink: tuple) -> float:
-    """Edmonds-Karp on a residual ``capacity`` map (modified in place)."""
-    total = 0.0
-    while True:
-        parent = {source: source}
-        queue = [source]
-        for a in queue:
-            for b, c in capacity[a].items():
-                if c > 0 and b not in parent:
-                    parent[b] = a
-                    queue.append(b)
-            if sink in parent:
-                break
-        if sink not in parent:
-            return total
-        push, b = float("inf"), sink
-        while b != source:
-            push, b = min(push, capacity[parent[b]][b]), parent[b]
-        b = sink
-        while b != source:
-            a = parent[b]
-            capacity[a][b] -= push
-            capacity[b][a] += push
-            b = a
-        total += push
-
-
-def _valued(label: Any) -> bool:
-    """A label whose products always cost at least one multiplication per
-    entry of the eliminated vertex: never the identity, never a 0-1 or sparse pattern."""
-    return label is not IDENTITY and not isinstance(label, Sparse)
-
-
 def exact_search(
     graph: Graph, intermediates: list[int], incumbent: list[int], incumbent_cost: int, work_limit: int = WORK_LIMIT
 ) -> SearchResult:
     """The cheapest elimination order of ``intermediates``, starting from a
     known order and its cost (the bound to beat); see the module docstring."""
     table = _Interned()
-    state = _State(graph, table)
-    weights = _weights(graph, intermediates)
-    heavy, sizes, preds, succs = table.heavy, graph.sizes, state.preds, state.succs
+    state = _State(graph, table, intermediates)
+    floors = Floors(graph, intermediates, state)
+    preds, succs, remaining = state.preds, state.succs, state.remaining
     best: dict[str, Any] = {"cost": incumbent_cost, "order": list(incumbent)}
     memo: dict[frozenset, int] = {}
     counts = {"work": 0, "states": 0}
     path: list[int] = []
-
-    def floor(v: int) -> int:
-        """A lower bound on eliminating ``v``, whenever that happens: a heavy
-        (dense or matrix-free) edge stays heavy, and so do its successors."""
-        clean = weights[v][0]
-        a = max((weights[u][1] for u, m in preds[v].items() if heavy[m]), default=0)
-        b = max((weights[w][2] for w in succs[v] if heavy[preds[w][v]]), default=0)
-        if clean:  # every product at v costs >= size_v per heavy side's width
-            return sizes[v] * (a or 1) * (b or 1)
-        return sizes[v] * a * b
-
-    floors = {v: floor(v) for v in intermediates}
-    total = [sum(floors.values())]
+    lows: list[int] = []  # lower bounds of the parts left unsearched at the work bound
 
     def step(v: int) -> tuple[int, list, list]:
         cost, record = state.eliminate(v)
-        changed = [(v, floors.pop(v))]
-        for n in set(record[1]) | record[2]:
-            if n in floors:
-                changed.append((n, floors[n]))
-                floors[n] = floor(n)
-        total[0] += sum(floors.get(n, 0) - old for n, old in changed)
-        return cost, record, changed
+        return cost, record, floors.eliminated(v, record)
 
     def back(record: list, changed: list) -> None:
         state.undo(record)
-        for n, old in changed:
-            total[0] += old - floors.get(n, 0)
-            floors[n] = old
+        floors.restore(changed)
 
-    def visit(spent: int, remaining: set[int]) -> None:
+    def isolated(v: int) -> bool:
+        return not any(u in remaining for u in preds[v]) and not any(w in remaining for w in succs[v])
+
+    def visit(spent: int, newly: set[int] | list[int], above: int) -> None:
+        """Search on from the current state (``spent`` so far); ``above``: a
+        proven lower bound on the cost of any order through it."""
+        # Forced moves: a vertex with no remaining intermediate neighbour
+        # commutes with every elimination (module docstring): eliminate it now.
+        forced = [v for v in sorted(newly) if v in remaining and isolated(v)]
+        done = []
+        for v in forced:
+            if counts["work"] >= work_limit:
+                lows.append(max(above, spent + floors.total))
+                break
+            counts["work"] += 1
+            cost, record, changed = step(v)
+            spent += cost
+            remaining.discard(v)
+            path.append(v)
+            done.append((v, record, changed))
+        else:
+            branch(spent, above)
+        for v, record, changed in reversed(done):
+            path.pop()
+            remaining.add(v)
+            back(record, changed)
+
+    def branch(spent: int, above: int) -> None:
         if not remaining:
             if spent < best["cost"]:
                 best["cost"], best["order"] = spent, list(path)
             return
         key = state.key()
-        known = memo.get(key, 0)
-        if spent + max(known, total[0]) >= best["cost"]:
+        known = max(memo.get(key, 0), floors.total)
+        if spent + known >= best["cost"]:
+            return
+        known = max(known, path_floor(floors))
+        if spent + known >= best["cost"]:
             return
         counts["states"] += 1
+        above = max(above, spent + known)
         children = []
         for v in sorted(remaining):
             if counts["work"] >= work_limit:
+                lows.append(above)
                 return
             counts["work"] += 1
             cost, record, changed = step(v)
-            children.append((cost + total[0], cost, v))
+            children.append((cost + floors.total, cost, v))
             back(record, changed)
-        for estimate, cost, v in sorted(children):
+        children.sort()
+        for i, (estimate, cost, v) in enumerate(children):
             if spent + estimate >= best["cost"]:
                 break
             if counts["work"] >= work_limit:
+                lows.append(max(above, spent + estimate))
                 return
             counts["work"] += 1
             _, record, changed = step(v)
             remaining.discard(v)
             path.append(v)
-            visit(spent + cost, remaining)
+            visit(spent + cost, set(record[1]) | record[2], max(above, spent + estimate))
             path.pop()
             remaining.add(v)
             back(record, changed)
-        if counts["work"] < work_limit:  # searched: no finish from here beats the incumbent
-            memo[key] = max(known, best["cost"] - spent)
+            if counts["work"] >= work_limit:  # stopped below: the rest of the children are unsearched
+                if i + 1 < len(children):
+                    lows.append(max(above, spent + children[i + 1][0]))
+                return
+        memo[key] = max(known, best["cost"] - spent)  # searched: no finish from here beats the incumbent
 
-    visit(0, set(intermediates))
-    proven = counts["work"] < work_limit
-    return SearchResult(best["order"], int(best["cost"]), proven, counts["work"], counts["states"])
+    visit(0, intermediates, 0)
+    proven = not lows
+    lower = best["cost"] if proven else min(best["cost"], *lows)
+    return SearchResult(best["order"], int(best["cost"]), proven, counts["work"], counts["states"], int(lower))
