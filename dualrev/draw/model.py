@@ -38,7 +38,7 @@ from ..core import size_of
 from ..explicit.algebra import product
 from ..explicit.graph import Graph, eliminate
 from ..explicit.linearize import LinearizeTrace, _add_dependents, _build_graph, _edges_to_linearise, _prune
-from ..explicit.structures import DENSE, IDENTITY, Diagonal, Operator, Sparse, stored_entries, to_dense
+from ..explicit.structures import DENSE, IDENTITY, BlockDiagonal, Diagonal, Operator, Sparse, stored_entries, to_dense
 from ..tape import record
 from ..tree import tree_flatten, tree_unflatten
 
@@ -95,12 +95,14 @@ def label_kind(label: Any) -> str:
         return "0-1 sparse" if label.vals is None else "sparse"
     if isinstance(label, Operator):
         return "matrix-free"
+    if isinstance(label, BlockDiagonal):
+        return "block-diagonal"
     return "dense"
 
 
 def stored_values(label: Any) -> np.ndarray | None:
     """The values a label stores: a diagonal's, a weighted sparse matrix's, a dense matrix's."""
-    if isinstance(label, (Diagonal, Sparse)):
+    if isinstance(label, (Diagonal, Sparse, BlockDiagonal)):
         return None if label.vals is None else np.asarray(label.vals, dtype=np.float64).ravel()
     if isinstance(label, np.ndarray):
         return label.astype(np.float64).ravel()

@@ -23,6 +23,7 @@ from .structures import (
     DENSIFY_FRACTION,
     IDENTITY,
     SYMBOLIC,
+    BlockDiagonal,
     Diagonal,
     Operator,
     Sparse,
@@ -43,6 +44,8 @@ def product(outer: Any, inner: Any, m: int, k: int, n: int) -> tuple[Any, int]:
         return inner, 0
     if inner is IDENTITY:
         return outer, 0
+    if type(outer) is BlockDiagonal or type(inner) is BlockDiagonal:
+        return _block_product(outer, inner, m, k, n)
     if isinstance(outer, Operator) or isinstance(inner, Operator):
         return _operator_product(outer, inner, m, k, n)
     o_struct = isinstance(outer, (Diagonal, Sparse))
@@ -93,6 +96,56 @@ def _operator_product(outer: Any, inner: Any, m: int, k: int, n: int) -> tuple[A
     if how == "form outer":
         return product(outer.form(), inner, m, k, n)[0], cost
     return product(outer, inner.form(), m, k, n)[0], cost
+
+
+def _block_product(outer: Any, inner: Any, m: int, k: int, n: int) -> tuple[Any, int]:
+    """A product with a block-diagonal factor: block by block (a batched
+    matrix product) with a dense factor, a diagonal or another block diagonal
+    of the same blocking; as a sparse matrix with a sparse one; formed (a copy,
+    no multiplication) beside a matrix-free operator."""
+    if type(outer) is BlockDiagonal and type(inner) is BlockDiagonal:
+        a, b = outer, inner
+        if a.r == b.r and a.q == b.p:
+            blocks = SYMBOLIC if a.blocks is SYMBOLIC or b.blocks is SYMBOLIC else dnp.matmul(a.blocks, b.blocks)
+            return BlockDiagonal(blocks, a.r, a.p, b.q), a.r * a.p * a.q * b.q
+        return product(_as_sparse(a, (m, k)), _as_sparse(b, (k, n)), m, k, n)
+    if type(outer) is BlockDiagonal:
+        a = outer
+        if isinstance(inner, (Sparse, Operator)):
+            other = _as_sparse(a, (m, k)) if isinstance(inner, Sparse) else _formed(a, (m, k))
+            return product(other, inner, m, k, n)
+        if isinstance(inner, Diagonal):  # scale every block's columns
+            blocks = _scale(a.blocks, _reshape(inner.vals, (a.r, 1, a.q)))
+            return BlockDiagonal(blocks, a.r, a.p, a.q), a.nnz
+        if a.blocks is SYMBOLIC or inner is DENSE:
+            return DENSE, a.nnz * n
+        if a.shared and type(inner) is np.ndarray:  # one matrix F: F times each (q, n) slab
+            slabs = inner.reshape(a.r, a.q, n)
+            return np.matmul(a.blocks[0], slabs).reshape(m, n), a.nnz * n
+        return dnp.reshape(dnp.matmul(a.blocks, dnp.reshape(inner, (a.r, a.q, n))), (m, n)), a.nnz * n
+    b = inner
+    if isinstance(outer, (Sparse, Operator)):
+        other = _as_sparse(b, (k, n)) if isinstance(outer, Sparse) else _formed(b, (k, n))
+        return product(outer, other, m, k, n)
+    if isinstance(outer, Diagonal):  # scale every block's rows
+        blocks = _scale(b.blocks, _reshape(outer.vals, (b.r, b.p, 1)))
+        return BlockDiagonal(blocks, b.r, b.p, b.q), b.nnz
+    if b.blocks is SYMBOLIC or outer is DENSE:
+        return DENSE, m * b.nnz
+    if b.shared and type(outer) is np.ndarray:  # each row's (r, p) pieces times F: one product
+        return (outer.reshape(m * b.r, b.p) @ b.blocks[0]).reshape(m, n), m * b.nnz
+    pieces = dnp.transpose(dnp.reshape(outer, (m, b.r, b.p)), (1, 0, 2))  # (r, m, p)
+    return dnp.reshape(dnp.transpose(dnp.matmul(pieces, b.blocks), (1, 0, 2)), (m, n)), m * b.nnz
+
+
+def _reshape(vals: Any, shape: tuple) -> Any:
+    if vals is SYMBOLIC:
+        return SYMBOLIC
+    return vals.reshape(shape) if type(vals) is np.ndarray else dnp.reshape(vals, shape)
+
+
+def _formed(b: BlockDiagonal, shape: tuple[int, int]) -> Any:
+    return DENSE if b.blocks is SYMBOLIC else to_dense(b, shape, dtype_of_values(b.blocks))
 
 
 def _transpose(x: Any) -> Any:
@@ -228,6 +281,14 @@ def _add(a: Any, b: Any, shape: tuple[int, int]) -> Any:
         if a.vals is SYMBOLIC or b.vals is SYMBOLIC:
             return Diagonal(SYMBOLIC, a.n)
         return Diagonal(a.vals + b.vals, a.n)
+    if type(a) is BlockDiagonal and type(b) is BlockDiagonal and (a.r, a.p, a.q) == (b.r, b.p, b.q):
+        blocks = SYMBOLIC if a.blocks is SYMBOLIC or b.blocks is SYMBOLIC else a.blocks + b.blocks
+        return BlockDiagonal(blocks, a.r, a.p, a.q)
+    if type(a) is BlockDiagonal or type(b) is BlockDiagonal:  # beside another structure: as sparse
+        if all(x is IDENTITY or isinstance(x, (Diagonal, Sparse, BlockDiagonal)) for x in (a, b)):
+            a, b = (_as_sparse(x, shape) if type(x) is BlockDiagonal else x for x in (a, b))
+        else:
+            a, b = (_formed(x, shape) if type(x) is BlockDiagonal else x for x in (a, b))
     structured = [x for x in (a, b) if x is IDENTITY or isinstance(x, (Diagonal, Sparse))]
     if len(structured) == 2:
         sa, sb = _as_sparse(a, shape), _as_sparse(b, shape)
@@ -243,6 +304,10 @@ def _add(a: Any, b: Any, shape: tuple[int, int]) -> Any:
 def _as_sparse(x: Any, shape: tuple[int, int]) -> Sparse:
     if isinstance(x, Sparse):
         return x
+    if type(x) is BlockDiagonal:
+        rows, cols = x.positions()
+        vals = SYMBOLIC if x.blocks is SYMBOLIC else _reshape(x.blocks, (-1,))
+        return Sparse(rows, cols, vals, shape)
     n = shape[0]
     vals = None if x is IDENTITY else x.vals
     return Sparse(np.arange(n), np.arange(n), vals, shape)

@@ -21,7 +21,7 @@ from .local import (
     structured_bytes,
     structured_jacobian,
 )
-from .structures import IDENTITY, Diagonal, Operator, Sparse
+from .structures import IDENTITY, BlockDiagonal, Diagonal, Operator, Sparse
 
 
 def _outputs_of(entry: TapeEntry) -> tuple[tuple, tuple]:
@@ -164,6 +164,9 @@ def build_edges(
                 elif type(label) is Sparse:
                     kinds.append(label_kind(label))
                     entries += (label.nnz if label.vals is not None else 0) if keep else 0
+                elif type(label) is BlockDiagonal:
+                    kinds.append(label_kind(label))
+                    entries += (0 if label.shared else label.nnz) if keep else 0
                 else:  # a matrix product's other operand, itself (kron_jacobian): nothing stored
                     kinds.append("dense")
                 if not keep:

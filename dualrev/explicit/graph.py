@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from .algebra import add, product
-from .structures import DENSE, IDENTITY, Diagonal, Operator, Sparse, symbolic
+from .structures import DENSE, IDENTITY, BlockDiagonal, Diagonal, Operator, Sparse, symbolic
 
 
 class Graph:
@@ -80,6 +80,8 @@ def label_kind(label: Any) -> Any:
         return ("sparse", label.vals is None, hash(label.rows.tobytes()), hash(label.cols.tobytes()))
     if isinstance(label, Operator):
         return ("operator", label.has_vjp)
+    if isinstance(label, BlockDiagonal):
+        return ("blocks", label.r, label.p, label.q, label.shared)
     return "dense"
 
 

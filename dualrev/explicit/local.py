@@ -29,7 +29,7 @@ from ..core import (
     size_of,
 )
 from ..tape import TapeEntry
-from .structures import Diagonal, Operator, Sparse
+from .structures import BlockDiagonal, Diagonal, Operator, Sparse
 
 
 def identity_basis(x: Any) -> np.ndarray:
@@ -200,12 +200,40 @@ def kron_jacobian(entry: TapeEntry, argnum: int, rule: Callable) -> Any:
         factor = other.reshape(1, -1) if type(other) is np.ndarray else dnp.reshape(other, (1, sa[0]))
     ans = entry.ans
     if factor is None or dtype_of(factor) != dtype_of(ans) or not entry.prim.trusted:
+        if argnum == 0 and len(sa) >= 2 and dtype_of(b) == dtype_of(ans) and entry.prim.trusted:
+            blocks = _row_blocks(a, b, sa, sb)
+            if blocks is not None:
+                return blocks
         return operator_jacobian(entry, argnum, rule)
     if type(factor) is np.ndarray:
         if factor is a or factor is b:
             factor = factor.view()
         factor.flags.writeable = False
     return factor
+
+
+def _row_blocks(a: Any, b: Any, sa: tuple, sb: tuple) -> BlockDiagonal | None:
+    """∂(A B)/∂A for a batch of rows A (..., m, k): every row of A meets Bᵀ
+    alone, so the Jacobian is block diagonal, I ⊗ Bᵀ — one block per row, the
+    shared Bᵀ (a view) for a matrix B, the rows' own Bᵀ for a stack B with
+    A's batch axes; for a vector b, ∂(A b)/∂A = I ⊗ bᵀ (one 1×k block per row).
+    None where broadcasting would mix the batches."""
+    rows = math.prod(sa[:-1])
+    if len(sb) == 1:
+        b = b.reshape(sb[0], 1) if type(b) is np.ndarray else dnp.reshape(b, (sb[0], 1))
+        sb = (sb[0], 1)
+    k, c = sb[-2:]
+    if rows < 2 or sa[-1] != k:
+        return None
+    bt = b.T if type(b) is np.ndarray and len(sb) == 2 else dnp.swapaxes(b, -1, -2)
+    if len(sb) == 2:
+        if type(bt) is np.ndarray:
+            return BlockDiagonal(np.broadcast_to(bt, (rows, c, k)), rows, c, k, shared=True)
+        return BlockDiagonal(dnp.broadcast_to(bt, (rows, c, k)), rows, c, k)
+    if sb[:-2] != sa[:-2]:
+        return None
+    per_row = dnp.broadcast_to(dnp.expand_dims(bt, -3), sa[:-1] + (c, k))
+    return BlockDiagonal(dnp.reshape(per_row, (rows, c, k)), rows, c, k)
 
 
 def operator_jacobian(entry: TapeEntry, argnum: int, rule: Callable) -> Operator | None:
@@ -270,7 +298,7 @@ def structured_bytes(prim: Primitive, x: Any, answers: tuple, itemsize: int) -> 
     if prim.structure in ("gather", "segment") and not prim.multiple_results:
         return 16 * max(m, n)
     if prim.structure == "kron" and not prim.multiple_results and len(shape_of(x)) == 1:
-        return 0  # the other operand itself (kron_jacobian): nothing stored
+        return 0  # the other operand itself (kron_jacobian): nothing stored; else as a dense kind, below
     if not prim.multiple_results:  # matrix-free; formed only where it pays, along its narrow side
         return m * n * itemsize if min(m, n) > 1 else (m + n) * itemsize
     return m * n * itemsize

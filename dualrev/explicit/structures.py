@@ -11,6 +11,9 @@ An edge ``u → v`` carries ``∂v/∂u``, a ``(size_v, size_u)`` matrix, as one
 * a dense 2-D array — the fallback (``structure="dense"`` uses nothing else),
   or, for a matrix product with a vector (matmul's ``kron`` structure), the
   other operand itself as a read-only view: dense, but nothing formed or stored;
+* :class:`BlockDiagonal` — r blocks of one shape: a batch of rows through a
+  matrix product, ∂(X W)/∂X = I ⊗ Wᵀ (every block the program's Wᵀ, a
+  broadcast view), kept so through diagonals and multiplied block by block;
 * :class:`Operator` — a dense local Jacobian kept matrix-free (below).
 
 Products and sums stay structured where that is exact (diagonal·diagonal,
@@ -97,6 +100,34 @@ class Sparse:
         return f"Sparse({self.shape[0]}x{self.shape[1]}, {self.nnz} {kind} entries)"
 
 
+class BlockDiagonal:
+    """``r`` diagonal blocks of shape (p, q): the (r·p, r·q) matrix
+    diag(blocks[0], …, blocks[r-1]) — ``I_r ⊗ F`` when every block is one
+    matrix F (``blocks`` then a broadcast view of it, ``shared``). A batch of
+    rows through a matrix product has this Jacobian, ∂(X W)/∂X = I ⊗ Wᵀ."""
+
+    __slots__ = ("blocks", "r", "p", "q", "shared")
+
+    def __init__(self, blocks: Any, r: int, p: int, q: int, shared: bool = False) -> None:
+        self.blocks, self.r, self.p, self.q, self.shared = blocks, r, p, q, shared
+
+    @property
+    def vals(self) -> Any:
+        return self.blocks
+
+    @property
+    def nnz(self) -> int:
+        return self.r * self.p * self.q
+
+    def positions(self) -> tuple[np.ndarray, np.ndarray]:
+        """Rows and columns of the block entries, in the C order of ``blocks``."""
+        i, a, b = np.indices((self.r, self.p, self.q)).reshape(3, -1)
+        return i * self.p + a, i * self.q + b
+
+    def __repr__(self) -> str:
+        return f"BlockDiagonal({self.r} blocks of {self.p}x{self.q})"
+
+
 class Operator:
     """A dense local Jacobian kept matrix-free: the primitive's JVP rule applies
     it to columns, its VJP rule to rows (as forward and reverse mode do), and
@@ -155,7 +186,7 @@ class Operator:
 
 
 def is_symbolic(label: Any) -> bool:
-    return label is DENSE or (isinstance(label, (Diagonal, Sparse, Operator)) and label.vals is SYMBOLIC)
+    return label is DENSE or (isinstance(label, (Diagonal, Sparse, Operator, BlockDiagonal)) and label.vals is SYMBOLIC)
 
 
 def stored_entries(label: Any, shape: tuple[int, int]) -> int:
@@ -166,6 +197,8 @@ def stored_entries(label: Any, shape: tuple[int, int]) -> int:
         return label.n
     if isinstance(label, Sparse):
         return 0 if label.vals is None else label.nnz
+    if isinstance(label, BlockDiagonal):
+        return 0 if label.shared else label.nnz  # shared: a view of the program's matrix
     return shape[0] * shape[1]
 
 
@@ -179,6 +212,8 @@ def symbolic(label: Any) -> Any:
         return Diagonal(SYMBOLIC, label.n)
     if isinstance(label, Sparse):
         return Sparse(label.rows, label.cols, None if label.vals is None else SYMBOLIC, label.shape)
+    if isinstance(label, BlockDiagonal):
+        return BlockDiagonal(SYMBOLIC, label.r, label.p, label.q, label.shared)
     return DENSE
 
 
@@ -200,6 +235,14 @@ def to_dense(label: Any, shape: tuple[int, int], dtype: Any) -> Any:
     if isinstance(label, Sparse):
         vals = np.ones(label.nnz, dtype=dtype) if label.vals is None else label.vals
         return _scatter(vals, (label.rows, label.cols), shape, dtype)
+    if isinstance(label, BlockDiagonal):
+        blocks = label.blocks
+        if type(blocks) is np.ndarray:  # the blocks written in place
+            out = np.zeros((label.r, label.p, label.r, label.q), dtype=np.result_type(blocks.dtype, dtype))
+            diagonal = np.arange(label.r)
+            out[diagonal, :, diagonal, :] = blocks
+            return out.reshape(shape)
+        return _scatter(dnp.reshape(blocks, (-1,)), label.positions(), shape, dtype)
     return label
 
 

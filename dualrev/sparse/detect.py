@@ -39,7 +39,7 @@ import scipy.sparse as sp
 from ..core import shape_of, size_of
 from ..explicit.linearize import LinearizeTrace
 from ..explicit.local import fast_size, never_differentiated, structured_jacobian
-from ..explicit.structures import Sparse
+from ..explicit.structures import BlockDiagonal, Sparse
 from ..tape import TapeEntry, record
 
 #: A dense block of more entries than this is refused (the pattern is dense: use a dense Jacobian).
@@ -99,7 +99,10 @@ def _local_pattern(entry: TapeEntry, argnum: int, rule: Callable, m: int) -> Any
         return None
     if isinstance(label, Sparse):
         return _coo(np.asarray(label.rows), np.asarray(label.cols), label.shape)
-    return "dense"  # pragma: no cover - a structured rule always gives a Sparse here
+    if isinstance(label, BlockDiagonal):  # a batch of rows through a matrix product: row by row
+        rows, cols = label.positions()
+        return _coo(rows, cols, (m, n))
+    return "dense"  # a matrix product's other operand, or matrix-free: dense
 
 
 def propagate(tape: list[TapeEntry], in_slots: list[int], leaves: list, out_slots: list, who: str) -> dict:
