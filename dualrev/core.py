@@ -94,7 +94,7 @@ __all__ = [
 # --------------------------------------------------------------------------
 
 #: The structure kinds a primitive's local Jacobians may declare.
-STRUCTURES = ("dense", "diagonal", "gather", "segment", "kron")
+STRUCTURES = ("dense", "diagonal", "gather", "segment", "kron", "batched")
 
 
 class Primitive:
@@ -129,8 +129,10 @@ class Primitive:
       most one output) or ``"kron"`` (a matrix product of its two arguments,
       in ``np.matmul``'s convention for 1-D and 2-D operands: ∂(A B)/∂B =
       A ⊗ I and ∂(A B)/∂A = I ⊗ Bᵀ, so where the identity factor has size 1
-      — a vector operand — the local Jacobian *is* the other operand). The
-      registry-wide tests check every declaration.
+      — a vector operand — the local Jacobian *is* the other operand) or
+      ``"batched"`` (a matrix function applied to each matrix of a stack, the
+      last two axes, alone: the Jacobian is block diagonal over the leading
+      axes). The registry-wide tests check every declaration.
 
     * ``trusted``: the rules' results are not checked (the built-in
       primitives, which the registry-wide tests check). For the others the

@@ -139,6 +139,8 @@ def structured_jacobian(entry: TapeEntry, argnum: int, rule: Callable) -> Any:
     kind = prim.structure
     if kind == "kron":
         return kron_jacobian(entry, argnum, rule)
+    if kind == "batched":
+        return batched_jacobian(entry, argnum, rule)
     if kind == "diagonal":  # one JVP of a ones tangent: the (broadcast) diagonal
         probe = _ONES.get((x.shape, x.dtype.char)) if prim.trusted and type(x) is np.ndarray else None
         if probe is None:  # not the shared probe of a built-in rule (only floating ones are kept)
@@ -210,6 +212,27 @@ def kron_jacobian(entry: TapeEntry, argnum: int, rule: Callable) -> Any:
             factor = factor.view()
         factor.flags.writeable = False
     return factor
+
+
+def batched_jacobian(entry: TapeEntry, argnum: int, rule: Callable) -> Any:
+    """A matrix function on a stack (``structure="batched"``): one block per
+    matrix, all formed by the JVP rule on one identity basis of a single
+    matrix repeated over the stack (q directions instead of the stack's r·q).
+    A single matrix, traced values or a rule without a batch axis: matrix-free."""
+    prim, ans, x = entry.prim, entry.ans, entry.primals[argnum]
+    if type(x) is not np.ndarray or type(ans) is not np.ndarray or x.ndim < 3 or not prim.trusted:
+        return operator_jacobian(entry, argnum, rule)
+    batch = x.shape[:-2]
+    if not prim.jvp_batched or ans.shape[: len(batch)] != batch:
+        return operator_jacobian(entry, argnum, rule)
+    r, q = math.prod(batch), x.shape[-2] * x.shape[-1]
+    p = ans.size // r
+    basis = np.eye(q, dtype=float_dtype(x)).reshape((q,) + (1,) * len(batch) + x.shape[-2:])
+    t = rule(np.broadcast_to(basis, (q,) + x.shape), ans, *entry.primals, **entry.kwargs)
+    if t is None:
+        return None
+    t = np.broadcast_to(t, (q,) + ans.shape).reshape(q, r, p)
+    return BlockDiagonal(np.ascontiguousarray(t.transpose(1, 2, 0)), r, p, q)
 
 
 def _row_blocks(a: Any, b: Any, sa: tuple, sb: tuple) -> BlockDiagonal | None:
@@ -299,6 +322,9 @@ def structured_bytes(prim: Primitive, x: Any, answers: tuple, itemsize: int) -> 
         return 16 * max(m, n)
     if prim.structure == "kron" and not prim.multiple_results and len(shape_of(x)) == 1:
         return 0  # the other operand itself (kron_jacobian): nothing stored; else as a dense kind, below
+    if prim.structure == "batched" and not prim.multiple_results and type(x) is np.ndarray and x.ndim >= 3:
+        r = math.prod(tuple(shape_of(x))[:-2])
+        return (m // r) * (n // r) * r * itemsize  # r blocks of (m/r)×(n/r)
     if not prim.multiple_results:  # matrix-free; formed only where it pays, along its narrow side
         return m * n * itemsize if min(m, n) > 1 else (m + n) * itemsize
     return m * n * itemsize

@@ -49,7 +49,7 @@ def register(
     * ``vjp_reads``: which of ``("ans", "args")`` the VJP rules read, so that
       reverse mode keeps only those (``None``: both; ``linear`` sets it);
     * ``structure``: the kind of its local Jacobians for the explicit mode
-      (``"dense"``, ``"diagonal"``, ``"gather"``, ``"segment"``, ``"kron"``: see
+      (``"dense"``, ``"diagonal"``, ``"gather"``, ``"segment"``, ``"kron"``, ``"batched"``: see
       :class:`dualrev.core.Primitive`);
     * ``samples``: ``rng -> list[Sample]``, the inputs the registry tests
       use; ``order``: how many times the rules can be differentiated there.

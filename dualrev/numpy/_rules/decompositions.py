@@ -90,6 +90,7 @@ cholesky_p = register(
     "cholesky",
     jvp=(_cholesky_jvp,),
     vjp=(_cholesky_vjp,),
+    structure="batched",  # each matrix of a stack alone: block diagonal over the stack
     samples=lambda rng: [Sample((_spd(rng, (3, 3)),)), Sample((_spd(rng, (2, 2, 2)),))],
 )
 

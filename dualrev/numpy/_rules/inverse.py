@@ -53,6 +53,7 @@ inv_p = register(
     jvp=(lambda t, ans, a: -matmul_p.bind2(ans, matmul_p.bind2(t, ans)),),
     vjp=(lambda g, ans, a: -matmul_p.bind2(mT(ans), matmul_p.bind2(g, mT(ans))),),
     samples=_square_samples((3, 3), (2, 2, 2)),
+    structure="batched",  # each matrix of a stack alone: block diagonal over the stack
 )
 
 
@@ -187,6 +188,7 @@ cofactor_p: Primitive = register(
     jvp=(lambda t, ans, a: cofactor_step_p(a, t),),
     vjp=(lambda g, ans, a: cofactor_step_p(a, g),),
     vjp_reads=("args",),
+    structure="batched",  # each matrix of a stack alone: block diagonal over the stack
     samples=lambda rng: _singular_samples(rng) + _square_samples((3, 3))(rng),
     order=1,
 )
@@ -196,6 +198,7 @@ det_p = register(
     jvp=(lambda t, ans, a: reductions.sum(t * cofactor_p(a), axis=(-2, -1)),),
     vjp=(lambda g, ans, a: as_matrix_scalars(g) * cofactor_p(a),),
     vjp_reads=("args",),
+    structure="batched",  # each matrix of a stack alone: block diagonal over the stack
     samples=lambda rng: _singular_samples(rng) + _square_samples((3, 3), (2, 2, 2))(rng),
 )
 
@@ -282,6 +285,7 @@ pinv_p = register(
     "pinv",
     jvp=(_pinv_jvp,),
     vjp=(_pinv_vjp,),
+    structure="batched",  # each matrix of a stack alone: block diagonal over the stack
     samples=lambda rng: [
         Sample((rng.standard_normal((3, 2)),), {"rcond": 1e-15}),
         Sample((rng.standard_normal((2, 2, 3)),), {"rcond": 1e-15}),
