@@ -434,18 +434,18 @@ def test_block_diagonal_products_and_sums_equal_dense_and_count_per_block(which)
 def test_per_sample_jacobians_of_a_batched_network_cost_per_block():
     """tanh(tanh(X W1) W2) on a batch X (B, D): the Jacobian is block diagonal
     (sample b's outputs depend on sample b alone); the explicit mode keeps it
-    so — reverse order 2·B·O·H + B·O·H·D multiply-adds against 50·10⁶ with
+    so — reverse order 2·B·K·H + B·K·H·D multiply-adds against 50·10⁶ with
     dense local Jacobians — and stores only the two tanh′ diagonals."""
     rng = np.random.default_rng(0)
-    B, D, H, O = 16, 32, 24, 8
-    W1, W2, X = rng.standard_normal((D, H)), rng.standard_normal((H, O)), rng.standard_normal((B, D))
+    B, D, H, K = 16, 32, 24, 8
+    W1, W2, X = rng.standard_normal((D, H)), rng.standard_normal((H, K)), rng.standard_normal((B, D))
     f = lambda X: dnp.tanh(dnp.tanh(X @ W1) @ W2)
     want = dr.jacobian(f, mode="reverse")(X)
-    counts = {"reverse": 2 * B * O * H + B * O * H * D, "forward": B * H * D + B * O * H * D + B * O * D}
+    counts = {"reverse": 2 * B * K * H + B * K * H * D, "forward": B * H * D + B * K * H * D + B * K * D}
     for order, count in counts.items():
         J, cost = explicit(f, X, order=order)
         np.testing.assert_allclose(J, want, rtol=1e-13, atol=1e-13)
-        assert cost.multiply_adds == count and cost.local_jacobian_entries == B * H + B * O
+        assert cost.multiply_adds == count and cost.local_jacobian_entries == B * H + B * K
     J, cost = explicit(f, X)
     assert cost.multiply_adds == counts["reverse"] and cost.dense_multiply_adds > 400 * cost.multiply_adds
     np.testing.assert_allclose(explicit(f, X, structure="dense")[0], want, rtol=1e-13, atol=1e-13)
