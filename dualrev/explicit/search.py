@@ -223,7 +223,7 @@ def exact_search(
     floors = Floors(graph, intermediates, state)
     preds, succs, remaining = state.preds, state.succs, state.remaining
     best: dict[str, Any] = {"cost": incumbent_cost, "order": list(incumbent)}
-    memo: dict[frozenset, int] = {}
+    memo: dict[frozenset, list[tuple[frozenset, int]]] = {}  # state -> (pruned first moves, bound)
     counts = {"work": 0, "states": 0}
     path: list[int] = []
     lows: list[int] = []  # lower bounds of the parts left unsearched at the work bound
@@ -239,9 +239,29 @@ def exact_search(
     def isolated(v: int) -> bool:
         return not any(u in remaining for u in preds[v]) and not any(w in remaining for w in succs[v])
 
-    def visit(spent: int, newly: set[int] | list[int], above: int) -> None:
+    def commuting(v: int, record: list) -> frozenset:
+        """The remaining vertices x < v whose elimination commutes with that of
+        ``v`` (just eliminated; ``record`` holds its neighbours) at the state
+        before it: not adjacent, and every edge both would add into is terminal."""
+        pv, sv = record[1], record[2]
+        found = []
+        for x in remaining:
+            if x >= v or x in pv or x in sv:
+                continue
+            px, sx = preds[x], succs[x]
+            shared_p = [p for p in pv if p in px]
+            if shared_p:
+                shared_s = [w for w in sv if w in sx]
+                if shared_s and (any(p in remaining for p in shared_p) or any(w in remaining for w in shared_s)):
+                    continue
+            found.append(x)
+        return frozenset(found)
+
+    def visit(spent: int, newly: set[int] | list[int], above: int, skip: frozenset) -> None:
         """Search on from the current state (``spent`` so far); ``above``: a
-        proven lower bound on the cost of any order through it."""
+        proven lower bound on the cost of any order through it; ``skip``: the
+        first moves that commute with the last one and precede it (searched
+        from the sibling that eliminates them first)."""
         # Forced moves: a vertex with no remaining intermediate neighbour
         # commutes with every elimination (module docstring): eliminate it now.
         forced = [v for v in sorted(newly) if v in remaining and isolated(v)]
@@ -257,19 +277,20 @@ def exact_search(
             path.append(v)
             done.append((v, record, changed))
         else:
-            branch(spent, above)
+            branch(spent, above, skip if not done else frozenset())
         for v, record, changed in reversed(done):
             path.pop()
             remaining.add(v)
             back(record, changed)
 
-    def branch(spent: int, above: int) -> None:
+    def branch(spent: int, above: int, skip: frozenset) -> None:
         if not remaining:
             if spent < best["cost"]:
                 best["cost"], best["order"] = spent, list(path)
             return
         key = state.key()
-        known = max(memo.get(key, 0), floors.total)
+        entries = memo.setdefault(key, [])
+        known = max([floors.total] + [bound for pruned, bound in entries if pruned <= skip])
         if spent + known >= best["cost"]:
             return
         known = max(known, path_floor(floors))
@@ -278,7 +299,7 @@ def exact_search(
         counts["states"] += 1
         above = max(above, spent + known)
         children = []
-        for v in sorted(remaining):
+        for v in sorted(remaining - skip):
             if counts["work"] >= work_limit:
                 lows.append(above)
                 return
@@ -297,7 +318,7 @@ def exact_search(
             _, record, changed = step(v)
             remaining.discard(v)
             path.append(v)
-            visit(spent + cost, set(record[1]) | record[2], max(above, spent + estimate))
+            visit(spent + cost, set(record[1]) | record[2], max(above, spent + estimate), commuting(v, record))
             path.pop()
             remaining.add(v)
             back(record, changed)
@@ -305,9 +326,9 @@ def exact_search(
                 if i + 1 < len(children):
                     lows.append(max(above, spent + children[i + 1][0]))
                 return
-        memo[key] = max(known, best["cost"] - spent)  # searched: no finish from here beats the incumbent
+        entries.append((skip, max(known, best["cost"] - spent)))  # searched: no finish from here beats the incumbent
 
-    visit(0, intermediates, 0)
+    visit(0, intermediates, 0, frozenset())
     proven = not lows
     lower = best["cost"] if proven else min(best["cost"], *lows)
     return SearchResult(best["order"], int(best["cost"]), proven, counts["work"], counts["states"], int(lower))

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from .graph import Graph
-from .structures import IDENTITY, Sparse
+from .structures import IDENTITY, Diagonal, Sparse
 
 
 def _weights(graph: Graph, intermediates: list[int]) -> dict[int, tuple[bool, int, int]]:
@@ -105,6 +105,76 @@ def _valued(label: Any) -> bool:
 
 
 
+class _Reach:
+    """Which entries of each vertex structurally depend on an input
+    (``into``) and which entries some output depends on (``out_of``), as bit
+    masks, from the graph's patterns (a dense label links every entry). At
+    any later state, the rows of a vertex's in-labels together still cover
+    ``into`` (elimination keeps every structural path, and symbolic products
+    and sums never drop a pattern entry), and likewise the columns of its
+    out-labels ``out_of``."""
+
+    def __init__(self, graph: Graph, intermediates: list[int], table: Any) -> None:
+        self.table = table
+        inner = set(intermediates)
+        sizes = graph.sizes
+        self.into: dict[int, int] = {}
+        self.out_of: dict[int, int] = {}
+        self._rows: dict[tuple[int, int], int] = {}
+        self._cols: dict[tuple[int, int], int] = {}
+        sim = graph.symbolic()
+        ids = {(v, u): table.intern(m, (sizes[v], sizes[u])) for v, ps in sim.preds.items() for u, m in ps.items()}
+        for v in sorted(sim.preds):  # execution order
+            if v not in inner:
+                self.into[v] = (1 << sizes[v]) - 1
+                continue
+            mask = 0
+            for u in sim.preds[v]:
+                mask |= _hit(table, ids[v, u], self.into[u], rows=True)
+            self.into[v] = mask
+        for v in sorted(sim.preds, reverse=True):
+            if v not in inner:
+                self.out_of[v] = (1 << sizes[v]) - 1
+                continue
+            mask = 0
+            for w in sim.succs.get(v, ()):
+                mask |= _hit(table, ids[w, v], self.out_of[w], rows=False)
+            self.out_of[v] = mask
+
+    def rows(self, label: int, source: int) -> int:
+        """Rows of ``label`` (on source → v) linked to an entry of ``into[source]``."""
+        found = self._rows.get((label, source))
+        if found is None:
+            found = self._rows[label, source] = _hit(self.table, label, self.into[source], rows=True)
+        return found
+
+    def cols(self, label: int, target: int) -> int:
+        """Columns of ``label`` (on v → target) linked to an entry of ``out_of[target]``."""
+        found = self._cols.get((label, target))
+        if found is None:
+            found = self._cols[label, target] = _hit(self.table, label, self.out_of[target], rows=False)
+        return found
+
+
+def _hit(table: Any, label: int, mask: int, rows: bool) -> int:
+    """The rows (``rows``) of ``label`` with an entry in a column of ``mask``,
+    or its columns with an entry in a row of ``mask``."""
+    m, n = table.shapes[label]
+    structure = table.labels[label]
+    if not mask:
+        return 0
+    if structure is IDENTITY or isinstance(structure, Diagonal):
+        return mask
+    if isinstance(structure, Sparse):
+        found = 0
+        src, dst = (structure.cols, structure.rows) if rows else (structure.rows, structure.cols)
+        for a, b in zip(src.tolist(), dst.tolist()):
+            if mask >> a & 1:
+                found |= 1 << b
+        return found
+    return (1 << (m if rows else n)) - 1  # dense or matrix-free: every entry linked
+
+
 class Floors:
     """Per remaining vertex a lower bound on the cost of eliminating it,
     whenever that happens, and their sum, kept up to date as eliminations
@@ -115,8 +185,11 @@ class Floors:
         self.state = state
         self.heavy = state.table.heavy
         self.sizes = graph.sizes
+        self.weighted = state.table.weighted
+        self.reach = _Reach(graph, intermediates, state.table)
         self.floors = {v: self.floor(v) for v in intermediates}
         self.total = sum(self.floors.values())
+        self.chains: dict[tuple, int] = {}  # chain_floor per path's labels
 
     def floor(self, v: int) -> int:
         """A heavy (dense or matrix-free) edge stays heavy until ``v`` is
@@ -131,9 +204,26 @@ class Floors:
         clean = weights[v][0]
         a = max((weights[u][1] for u, m in preds[v].items() if heavy[m]), default=0)
         b = max((weights[w][2] for w in self.state.succs[v] if heavy[preds[w][v]]), default=0)
-        if clean:
-            return self.sizes[v] * (a or 1) * (b or 1)
-        return self.sizes[v] * a * b
+        bound = self.sizes[v] * ((a or 1) * (b or 1) if clean else a * b)
+        # Weighted (not identity, not 0-1) labels stay weighted (a product or
+        # sum with a weighted factor is weighted), and their patterns keep
+        # every entry that structurally depends on the inputs (:class:`_Reach`).
+        # So at v's elimination its weighted in-labels cover (in their rows)
+        # every entry of ``rows`` below and its weighted out-labels (in their
+        # columns) every entry of ``cols``; a product of two weighted labels
+        # costs at least one multiplication per entry k of v that is a column
+        # of the outer and a row of the inner (diagonal: one per entry; sparse:
+        # one per stored entry or matching pair; dense or operator: more).
+        weighted, reach = self.weighted, self.reach
+        rows = cols = 0
+        for u, m in preds[v].items():
+            if weighted[m]:
+                rows |= reach.rows(m, u)
+        for w in self.state.succs[v]:
+            m = preds[w][v]
+            if weighted[m]:
+                cols |= reach.cols(m, w)
+        return max(bound, (rows & cols).bit_count())
 
     def eliminated(self, v: int, record: list) -> list:
         """``v`` was eliminated (``record`` from :meth:`_State.eliminate`):
@@ -206,7 +296,7 @@ def chain_floor(table: Any, labels: list[int]) -> int:
     return min(cells[0, n].values())
 
 
-def path_floor(floors: Floors, max_paths: int = 6) -> int:
+def path_floor(floors: Floors, max_paths: int = 20) -> int:
     """A lower bound on eliminating every remaining vertex: the chain DP
     (:func:`chain_floor`) on a few paths with disjoint interiors (so no
     elimination is counted twice: each is charged to the one path through
@@ -252,7 +342,10 @@ def path_floor(floors: Floors, max_paths: int = 6) -> int:
         path.append(v)
         path.reverse()
         interior = path[1:-1]
-        labels = [preds[b][a] for a, b in zip(path, path[1:])]
-        total += max(chain_floor(state.table, labels), sum(vertex[v] for v in interior))
+        labels = tuple(preds[b][a] for a, b in zip(path, path[1:]))
+        chain = floors.chains.get(labels)
+        if chain is None:
+            chain = floors.chains[labels] = chain_floor(state.table, list(labels))
+        total += max(chain, sum(vertex[v] for v in interior))
         used.update(interior)
     return total + sum(f for v, f in vertex.items() if v not in used)
