@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import scipy.sparse
 
 from .. import numpy as dnp
 from ..numpy._rules.indexing import scatter_add_p
@@ -198,11 +199,19 @@ def _sparse_times_dense(a: Sparse, dense: Any, n: int) -> tuple[Any, int]:
     cost = a.nnz * n if _valued(a) else 0
     if dense is DENSE or a.vals is SYMBOLIC:
         return DENSE, cost
-    m = a.shape[0]
+    m, k = a.shape
+    unique_rows = len(np.unique(a.rows)) == a.nnz
+    if not unique_rows and type(dense) is np.ndarray and (a.vals is None or type(a.vals) is np.ndarray):
+        # Rows summed (a segment sum, or a weighted row): one product in C — BLAS
+        # where the pattern is dense-ish, scipy's sparse product otherwise — never
+        # a gather of every picked row followed by a scatter-add.
+        vals = np.ones(a.nnz, dtype=dense.dtype) if a.vals is None else a.vals
+        if a.nnz >= DENSIFY_FRACTION * m * k:
+            return to_dense(Sparse(a.rows, a.cols, vals, a.shape), a.shape, vals.dtype) @ dense, cost
+        return np.asarray(scipy.sparse.csr_matrix((vals, (a.rows, a.cols)), shape=a.shape) @ dense), cost
     picked = dense[a.cols]
     if a.vals is not None:
         picked = dnp.expand_dims(a.vals, -1) * picked
-    unique_rows = len(np.unique(a.rows)) == a.nnz
     if isinstance(picked, np.ndarray):
         out = np.zeros((m, n), dtype=picked.dtype)
         if unique_rows:

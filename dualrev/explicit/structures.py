@@ -199,6 +199,8 @@ def stored_entries(label: Any, shape: tuple[int, int]) -> int:
         return 0 if label.vals is None else label.nnz
     if isinstance(label, BlockDiagonal):
         return 0 if label.shared else label.nnz  # shared: a view of the program's matrix
+    if type(label) is np.ndarray and not label.flags.writeable:
+        return 0  # the program's own matrix, a read-only view (matmul's kron structure)
     return shape[0] * shape[1]
 
 
