@@ -147,12 +147,27 @@ def replay_linearized(program: Program, leaves: list, has_aux: bool, who: str) -
 
 def _linear_plan(program: Program, values: list) -> list[tuple]:
     """Per step: ``(fn, prim, template, positions, kwargs, out, parents, release)``,
-    the parents ``(argnum, JVP rule, slot)`` as the explicit mode records them.
-    Runs the program once on ``values`` (left in place) to check the rules there."""
+    the parents ``(argnum, JVP rule, slot)`` as the explicit mode records them."""
     plan = []
+    for step, release, args in _run_once(program, values):
+        prim, fn, template, positions, kwargs, out = step
+        parents: tuple = ()
+        if prim is not None:
+            try:
+                parents = tuple(step_rules(step, args, program.plain_slots.__contains__, "forward"))
+            except NotImplementedError as exc:
+                raise NotImplementedError(f"{exc} The explicit mode builds local Jacobians from JVP rules.") from None
+        plan.append((fn, prim, template, positions, kwargs, out, parents, release))
+    return plan
+
+
+def _run_once(program: Program, values: list) -> Any:
+    """Run the program once on a copy of ``values`` (the first replay's inputs,
+    left in place), yielding each step with its release list and arguments, so
+    that a plan can check the rules on the values."""
     scratch = list(values)
     for step, release in zip(program.steps, program.release):
-        prim, fn, template, positions, kwargs, out = step
+        _, fn, template, positions, kwargs, out = step
         args = list(template)
         for i, s in positions:
             args[i] = scratch[s]
@@ -162,16 +177,9 @@ def _linear_plan(program: Program, values: list) -> list[tuple]:
                 scratch[s] = a
         else:
             scratch[out] = ans
-        parents: tuple = ()
-        if prim is not None:
-            try:
-                parents = tuple(step_rules(step, args, program.plain_slots.__contains__, "forward"))
-            except NotImplementedError as exc:
-                raise NotImplementedError(f"{exc} The explicit mode builds local Jacobians from JVP rules.") from None
-        plan.append((fn, prim, template, positions, kwargs, out, parents, release))
+        yield step, release, args
         for s in release:
             scratch[s] = None
-    return plan
 
 
 def _run_compiled(program: Program, compiled: Callable, leaves: list) -> tuple[list, Any, Pullback]:
@@ -196,28 +204,15 @@ def _run_compiled(program: Program, compiled: Callable, leaves: list) -> tuple[l
 
 def _plan(program: Program, values: list) -> list[tuple]:
     """Per step: ``(fn, prim, template, positions, kwargs, out, parents, drops,
-    drop_ans, release)``. Runs the program once (on ``values``, the first
-    replay's inputs, which it leaves in place) to check the rules on the values."""
+    drop_ans, release)``, checking the rules on the first replay's values."""
     plan = []
-    scratch = list(values)
-    for step, release in zip(program.steps, program.release):
+    for step, release, args in _run_once(program, values):
         prim, fn, template, positions, kwargs, out = step
-        args = list(template)
-        for i, s in positions:
-            args[i] = scratch[s]
-        ans = fn(*args, **kwargs)
-        if type(out) is tuple:
-            for s, a in zip(out, ans):
-                scratch[s] = a
-        else:
-            scratch[out] = ans
         parents = _plan_step(program, step, args) if prim is not None else ()
         traced = {i for i, _, _ in parents}
         drops = tuple(i for i, _ in positions if i in traced) if prim is not None and prim.drop_args else ()
         drop_ans = prim is not None and prim.drop_ans
         plan.append((fn, prim, template, positions, kwargs, out, parents, drops, drop_ans, release))
-        for s in release:
-            scratch[s] = None
     return plan
 
 
