@@ -16,8 +16,11 @@ cost then performed) and runs the cheapest:
   cheapest of *all* elimination orders, by branch and bound from the best of
   the above (``search.py``: exact on the structured cost model, its work
   bounded by :data:`~.search.WORK_LIMIT` eliminations; should it stop there,
-  the candidate is ``best found``, cheaper than the heuristics but not proven
-  optimal, and no gaps are reported).
+  the candidate is ``best found``, never dearer than the heuristics but not
+  proven optimal, and no gaps are reported; its plan's ``lower_bound`` is
+  then the proven lower bound on the optimum the search reached, so each
+  candidate's gap to the optimum lies between ``cost / best_found - 1`` and
+  ``cost / lower_bound - 1``).
 
 Plans are cached per graph signature (edges, sizes, label structures), so a
 repeated call with the same program does not plan again.
@@ -48,6 +51,7 @@ class Plan(NamedTuple):
     cost: int  # its multiply-adds on the structured cost model
     text: str  # how it reads
     dense_cost: int  # its multiply-adds had every local Jacobian been dense
+    lower_bound: int | None = None  # exact / best found: a proven lower bound on the optimum (= cost when exact)
 
 
 def simulate(graph: Graph, order: list[int], dense: bool = False) -> int:
@@ -159,7 +163,7 @@ _PLAN_TEXT = {
     "exact": "the cheapest of all elimination orders of the {n} intermediate vertices "
     "(branch and bound, {work:,} eliminations simulated)",
     "best found": "the cheapest elimination order of the {n} intermediate vertices found by branch and bound "
-    "in {work:,} eliminations (the work bound; not proven optimal)",
+    "in {work:,} eliminations (the work bound; not proven optimal: the optimum is at least {lower:,})",
 }
 
 
@@ -211,7 +215,8 @@ def _candidates(graph: Graph, inputs: list[int], intermediates: list[int]) -> di
         start = min(plans.values(), key=lambda p: p.cost)
         found = exact_search(graph, intermediates, start.order, start.cost)
         name = "exact" if found.proven else "best found"
-        plans[name] = _plan(graph, found.order, _PLAN_TEXT[name].format(n=n, work=found.work))
+        text = _PLAN_TEXT[name].format(n=n, work=found.work, lower=found.lower_bound)
+        plans[name] = _plan(graph, found.order, text)._replace(lower_bound=found.lower_bound)
     return plans
 
 

@@ -59,7 +59,7 @@ from .search_bounds import Floors, path_floor
 from .structures import DENSE, IDENTITY, Diagonal, Operator, Sparse
 
 #: Eliminations the search may simulate before it stops (its work bound).
-WORK_LIMIT = 5_000
+WORK_LIMIT = 20_000
 
 
 class SearchResult(NamedTuple):
@@ -194,6 +194,22 @@ class _State:
             succs[u].discard(v)
         return cost, [v, in_edges, successors, changed]
 
+    def price(self, v: int) -> int:
+        """What :meth:`eliminate` of ``v`` would cost, without editing anything."""
+        table, preds = self.table, self.preds
+        in_edges = preds[v]
+        cost = 0
+        for w in self.succs[v]:
+            pw = preds[w]
+            outer = pw[v]
+            for u, inner in in_edges.items():
+                label, c = table.product(outer, inner)
+                previous = pw.get(u)
+                if previous is not None:
+                    c += table.add(previous, label)[1]
+                cost += c
+        return cost
+
     def undo(self, record: list) -> None:
         v, in_edges, successors, changed = record
         preds, succs = self.preds, self.succs
@@ -211,6 +227,28 @@ class _State:
             succs[u].add(v)
         preds[v] = in_edges
         succs[v] = successors
+
+
+def commuting(state: _State, v: int, record: list) -> frozenset:
+    """The remaining vertices x < v whose elimination commutes with that of
+    ``v`` (just eliminated; ``record`` from :meth:`_State.eliminate` holds its
+    neighbours then): not adjacent, and every edge both add into is terminal.
+    Eliminating x then v gives the same cost and an equivalent state as v then
+    x (module docstring)."""
+    pv, sv = record[1], record[2]
+    preds, succs, remaining = state.preds, state.succs, state.remaining
+    found = []
+    for x in remaining:
+        if x >= v or x in pv or x in sv:
+            continue
+        px, sx = preds[x], succs[x]
+        shared_p = [p for p in pv if p in px]
+        if shared_p:
+            shared_s = [w for w in sv if w in sx]
+            if shared_s and (any(p in remaining for p in shared_p) or any(w in remaining for w in shared_s)):
+                continue
+        found.append(x)
+    return frozenset(found)
 
 
 def exact_search(
@@ -238,24 +276,6 @@ def exact_search(
 
     def isolated(v: int) -> bool:
         return not any(u in remaining for u in preds[v]) and not any(w in remaining for w in succs[v])
-
-    def commuting(v: int, record: list) -> frozenset:
-        """The remaining vertices x < v whose elimination commutes with that of
-        ``v`` (just eliminated; ``record`` holds its neighbours) at the state
-        before it: not adjacent, and every edge both would add into is terminal."""
-        pv, sv = record[1], record[2]
-        found = []
-        for x in remaining:
-            if x >= v or x in pv or x in sv:
-                continue
-            px, sx = preds[x], succs[x]
-            shared_p = [p for p in pv if p in px]
-            if shared_p:
-                shared_s = [w for w in sv if w in sx]
-                if shared_s and (any(p in remaining for p in shared_p) or any(w in remaining for w in shared_s)):
-                    continue
-            found.append(x)
-        return frozenset(found)
 
     def visit(spent: int, newly: set[int] | list[int], above: int, skip: frozenset) -> None:
         """Search on from the current state (``spent`` so far); ``above``: a
@@ -304,7 +324,10 @@ def exact_search(
                 lows.append(above)
                 return
             counts["work"] += 1
-            cost, record, changed = step(v)
+            cost = state.price(v)
+            if spent + cost + floors.total - floors.floors[v] >= best["cost"]:
+                continue  # cut: the other floors hold whatever is eliminated first
+            _, record, changed = step(v)
             children.append((cost + floors.total, cost, v))
             back(record, changed)
         children.sort()
@@ -318,7 +341,7 @@ def exact_search(
             _, record, changed = step(v)
             remaining.discard(v)
             path.append(v)
-            visit(spent + cost, set(record[1]) | record[2], max(above, spent + estimate), commuting(v, record))
+            visit(spent + cost, set(record[1]) | record[2], max(above, spent + estimate), commuting(state, v, record))
             path.pop()
             remaining.add(v)
             back(record, changed)

@@ -223,7 +223,11 @@ class Floors:
             m = preds[w][v]
             if weighted[m]:
                 cols |= reach.cols(m, w)
-        return max(bound, (rows & cols).bit_count())
+        # A heavy out-label (m×k) times a weighted in-label costs at least m per
+        # row of the in-label (dense·diagonal m·k, dense·sparse m·nnz, more for
+        # dense or operators), and the heavy out-labels' heights sum to at
+        # least b; likewise a weighted out-label times heavy in-labels.
+        return max(bound, (rows & cols).bit_count(), b * rows.bit_count(), a * cols.bit_count())
 
     def eliminated(self, v: int, record: list) -> list:
         """``v`` was eliminated (``record`` from :meth:`_State.eliminate`):
