@@ -59,7 +59,7 @@ from .search_bounds import Floors, path_floor
 from .structures import DENSE, IDENTITY, Diagonal, Operator, Sparse
 
 #: Eliminations the search may simulate before it stops (its work bound).
-WORK_LIMIT = 20_000
+WORK_LIMIT = 30_000
 
 
 class SearchResult(NamedTuple):

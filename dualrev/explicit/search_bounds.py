@@ -187,6 +187,7 @@ class Floors:
         self.sizes = graph.sizes
         self.weighted = state.table.weighted
         self.reach = _Reach(graph, intermediates, state.table)
+        self.sides: dict[tuple[int, int, bool], tuple[int, int]] = {}
         self.floors = {v: self.floor(v) for v in intermediates}
         self.total = sum(self.floors.values())
         self.chains: dict[tuple, int] = {}  # chain_floor per path's labels
@@ -200,34 +201,48 @@ class Floors:
         outputs): any set of predecessors (successors) ``v`` can have is such
         a separator. Where no identity or sparse label lies on any path
         through ``v`` (``clean``), every product there costs at least size_v."""
-        weights, heavy, preds = self.weights, self.heavy, self.state.preds
-        clean = weights[v][0]
-        a = max((weights[u][1] for u, m in preds[v].items() if heavy[m]), default=0)
-        b = max((weights[w][2] for w in self.state.succs[v] if heavy[preds[w][v]]), default=0)
-        bound = self.sizes[v] * ((a or 1) * (b or 1) if clean else a * b)
+        preds, sides = self.state.preds, self.sides
+        a = rows = 0
+        for u, m in preds[v].items():
+            side = sides.get((m, u, True))
+            if side is None:
+                side = sides[m, u, True] = self.side(m, u, True)
+            if side[0] > a:
+                a = side[0]
+            rows |= side[1]
+        b = cols = 0
+        for w in self.state.succs[v]:
+            m = preds[w][v]
+            side = sides.get((m, w, False))
+            if side is None:
+                side = sides[m, w, False] = self.side(m, w, False)
+            if side[0] > b:
+                b = side[0]
+            cols |= side[1]
+        bound = self.sizes[v] * ((a or 1) * (b or 1) if self.weights[v][0] else a * b)
         # Weighted (not identity, not 0-1) labels stay weighted (a product or
         # sum with a weighted factor is weighted), and their patterns keep
         # every entry that structurally depends on the inputs (:class:`_Reach`).
         # So at v's elimination its weighted in-labels cover (in their rows)
-        # every entry of ``rows`` below and its weighted out-labels (in their
+        # every entry of ``rows`` and its weighted out-labels (in their
         # columns) every entry of ``cols``; a product of two weighted labels
         # costs at least one multiplication per entry k of v that is a column
         # of the outer and a row of the inner (diagonal: one per entry; sparse:
         # one per stored entry or matching pair; dense or operator: more).
-        weighted, reach = self.weighted, self.reach
-        rows = cols = 0
-        for u, m in preds[v].items():
-            if weighted[m]:
-                rows |= reach.rows(m, u)
-        for w in self.state.succs[v]:
-            m = preds[w][v]
-            if weighted[m]:
-                cols |= reach.cols(m, w)
         # A heavy out-label (m×k) times a weighted in-label costs at least m per
         # row of the in-label (dense·diagonal m·k, dense·sparse m·nnz, more for
         # dense or operators), and the heavy out-labels' heights sum to at
         # least b; likewise a weighted out-label times heavy in-labels.
         return max(bound, (rows & cols).bit_count(), b * rows.bit_count(), a * cols.bit_count())
+
+    def side(self, label: int, other: int, into: bool) -> tuple[int, int]:
+        """For an edge with ``label`` from (``into``) or to ``other``: the cut
+        it brings to :meth:`floor` (a or b; 0 unless heavy) and the entries of
+        v it covers (rows or columns; 0 unless weighted)."""
+        cut = self.weights[other][1 if into else 2] if self.heavy[label] else 0
+        if not self.weighted[label]:
+            return cut, 0
+        return cut, (self.reach.rows(label, other) if into else self.reach.cols(label, other))
 
     def eliminated(self, v: int, record: list) -> list:
         """``v`` was eliminated (``record`` from :meth:`_State.eliminate`):
