@@ -20,6 +20,15 @@ the multiply-adds of the forward and reverse folds, Markowitz, chain DP
 (chains only) and exact, and each one's gap above exact (``cost.gaps``), on
 the structured cost model and on the dense one.
 
+(c) **Larger random DAGs** (the same generator with 8–18 ops, kept when they
+have :data:`~experiments.dags.LARGE_INTERMEDIATES` intermediate vertices): the planner's branch
+and bound (``dualrev.explicit.search``, its default work bound) run from the
+best heuristic on each model. Per DAG: whether the proof completed, the
+eliminations simulated (work), the planning seconds, the best order found
+and the proven lower bound; each heuristic's gap to the proven optimum, or,
+where the proof did not complete, the range of its gap (above the best order
+found … above the lower bound).
+
 Every Jacobian (forward, reverse, explicit in each order and structure) is
 checked against reverse mode with ``np.allclose``; a mismatch raises.
 """
@@ -33,6 +42,7 @@ import numpy as np
 
 import dualrev as dr
 import dualrev.numpy as dnp
+from dualrev.explicit import search
 
 from . import common, dags, plotting
 
@@ -40,11 +50,12 @@ NAME = "cross_country"
 DESCRIPTION = "waist graphs R^n -> R^w -> R^n and random small DAGs: explicit optimal elimination vs the folds"
 TIMED = ("explicit_optimal", "explicit_dense_optimal", "forward", "reverse")
 SIZES = {
-    "smoke": {"w_fixed": 2, "n_sweep": [8, 16], "n_fixed": 16, "w_sweep": [1, 4], "dags": 8, "repeats": 1},
+    "smoke": {"w_fixed": 2, "n_sweep": [8, 16], "n_fixed": 16, "w_sweep": [1, 4], "dags": 8, "repeats": 1,
+              "large_dags": 2},
     "quick": {"w_fixed": 4, "n_sweep": [32, 64, 128, 256, 512, 1024], "n_fixed": 1024,
-              "w_sweep": [1, 4, 16, 64, 256], "dags": 150, "repeats": 5},
+              "w_sweep": [1, 4, 16, 64, 256], "dags": 150, "repeats": 5, "large_dags": 16},
     "full": {"w_fixed": 4, "n_sweep": [32, 64, 128, 256, 512, 1024, 2048], "n_fixed": 1024,
-             "w_sweep": [1, 2, 4, 8, 16, 32, 64, 128, 256, 512], "dags": 500, "repeats": 7},
+             "w_sweep": [1, 2, 4, 8, 16, 32, 64, 128, 256, 512], "dags": 500, "repeats": 7, "large_dags": 60},
 }
 MODELS = ("structured", "dense")
 #: The DAG sample keeps graphs of at most this many intermediate vertices (the
@@ -213,6 +224,15 @@ def run(ctx: common.Context) -> tuple[dict, Any]:
         entries.append(entry)
         if len(entries) % 25 == 0 or len(entries) == ctx.sizes["dags"]:
             ctx.progress(f"random DAGs: {len(entries)}/{ctx.sizes['dags']} (seeds 1-{seed})")
+    large, large_seed = [], dags.LARGE_SEED0
+    while len(large) < ctx.sizes["large_dags"]:
+        large_seed += 1
+        entry = dags.large_dag_entry(large_seed)
+        if entry is not None:
+            large.append(entry)
+            ctx.progress(f"larger DAGs: {len(large)}/{ctx.sizes['large_dags']} (seed {large_seed}: "
+                         f"{entry['structured']['intermediates']} intermediates, proven "
+                         f"{entry['structured']['proven']}/{entry['dense']['proven']})")
     stats = {structure: gap_statistics(entries, structure) for structure in MODELS}
     beaten = exact_beaten(entries)
     largest = waist_sweeps["n"][-1]
@@ -232,6 +252,7 @@ def run(ctx: common.Context) -> tuple[dict, Any]:
         "intermediates_range": [min(e["structured"]["intermediates"] for e in entries),
                                 max(e["structured"]["intermediates"] for e in entries)],
         "gap_statistics": stats,
+        "large_dags": {structure: dags.large_statistics(large, structure) for structure in MODELS},
     }
     data = {
         "waist_function": "f(x) = tanh(W2 tanh(W1 x)), W1: w x n, W2: n x w; full n x n Jacobian",
@@ -246,11 +267,18 @@ def run(ctx: common.Context) -> tuple[dict, Any]:
             "cost model; "
             "summary.exact_beaten lists any DAG where a candidate beat it, and must be empty)"
         ),
+        "large_dag_method": (
+            f"dags.random_program(seed, steps={dags.LARGE_STEPS}) from seed {dags.LARGE_SEED0 + 1}, kept with "
+            f"{dags.LARGE_INTERMEDIATES[0]}-{dags.LARGE_INTERMEDIATES[1]} structured intermediates; "
+            f"search.exact_search from the cheapest heuristic, work bound {search.WORK_LIMIT:,} eliminations; "
+            "gaps: [(c - best found) / best found, (c - lower bound) / lower bound] (equal when proven)"
+        ),
         "summary": summary,
         "waist": waist_sweeps,
         "dags": entries,
+        "large_dags": large,
     }
-    return data, plot(waist_sweeps, entries, ctx.sizes)
+    return data, plot(waist_sweeps, entries, ctx.sizes, large)
 
 
 def _ecdf(ax: Any, entries: list[dict], structure: str) -> None:
@@ -284,8 +312,8 @@ def _ecdf(ax: Any, entries: list[dict], structure: str) -> None:
     ax.legend(loc="lower right", fontsize=8)
 
 
-def plot(waist_sweeps: dict, entries: list[dict], sizes: dict) -> Any:
-    fig, axes = plotting.figure(ncols=3, nrows=2, width=6.6, height=5.4)
+def plot(waist_sweeps: dict, entries: list[dict], sizes: dict, large: list[dict]) -> Any:
+    fig, axes = plotting.figure(ncols=3, nrows=3, width=6.6, height=5.4)
     styles = {"explicit_optimal": dict(color="#9467bd", marker="*", ms=10),
               "explicit_dense_optimal": dict(color="#d62728", marker="s", ls="--", mfc="none"),
               "forward": plotting.line_style("forward"), "reverse": plotting.line_style("reverse")}
@@ -339,6 +367,7 @@ def plot(waist_sweeps: dict, entries: list[dict], sizes: dict) -> Any:
     ax.set_ylabel("candidate's multiply-adds")
     ax.set_title(f"{len(entries)} random DAGs: each candidate vs exact")
     ax.legend(loc="upper left", fontsize=8)
+    dags.plot_large(axes[2], large, MODELS)
     fig.suptitle("Cross-country elimination: a waist graph and random DAGs, where neither fold is optimal")
     fig.tight_layout()
     return fig
