@@ -15,36 +15,60 @@ How it stays cheap:
   pattern, 0-1 or weighted) are one object with one id, so a product or sum of
   two labels is computed once per search and then looked up;
 * states are edited in place and undone (no graph copies); a state's key is
-  the set of its (edge, label id) pairs;
-* the lower bound of the remaining vertices is kept up to date as
-  eliminations change their neighbourhoods (only the neighbours are
-  re-priced);
+  the set of its (edge, label id) pairs, where a *terminal* edge (neither end
+  a remaining intermediate) only records whether it is still a matrix-free
+  operator: it is never a factor again, and the forming costs of later sums
+  into it do not depend on the order of those sums;
+* **forced moves**: a vertex with no remaining intermediate neighbour is
+  eliminated at once (no branching): its edges never change again and every
+  edge it adds into is terminal, so its elimination commutes with every
+  other and moving it to the front of any order changes no cost;
+* **partial-order reduction**: eliminations of two vertices that are not
+  adjacent and add into no common non-terminal edge commute (same summed
+  cost, equivalent state: neither reads an edge the other writes). Of the
+  two interleavings only one is searched: after v, a first move x < v that
+  commutes with v (:func:`commuting`) is skipped. Any order can be turned
+  into one the search generates by swapping such adjacent pairs (each swap
+  removes an inversion of the branching moves, forced moves ride along), so
+  an optimal order is among them. The memo records per state which first
+  moves were skipped and reuses a bound only where at least those are;
 * the incumbent starts as the best heuristic order (forward, reverse,
   Markowitz, chain DP), so only strictly cheaper orders are searched for;
-* a branch is cut when its cost so far plus a lower bound on the rest reaches
-  the incumbent. The bound: a vertex with a dense (or matrix-free) edge in and
-  one out keeps them until it is eliminated (products with a dense factor are
-  dense), so eliminating it costs at least ``size_v · a · b``, where a (b) is
-  the least total size of a vertex set separating the inputs from that
-  in-edge's source (the out-edge's target from the outputs): a max flow per
-  vertex, once per search. Where no identity or sparse label lies on any path
-  through ``v``, every product there costs at least size_v as well;
+* a branch is cut when its cost so far plus an admissible lower bound on the
+  rest reaches the incumbent (``search_bounds.py``, proofs there): per
+  remaining vertex a floor (heavy labels stay heavy with min-cut widths;
+  weighted labels stay weighted and keep their structural patterns, so a
+  product of two costs at least one multiplication per shared entry), kept
+  up to date as eliminations re-price the neighbours; and per expanded state
+  the matrix-chain DP over every bracketing of a few paths with disjoint
+  interiors, on the structured cost model (exact on chains and layer
+  stacks);
 * a transposition table keeps, per state, a proven lower bound on the cost of
   finishing from it (the incumbent's cost minus the cost of reaching it, once
   it has been searched), so a state reached again by another order is cut;
-* children are tried cheapest first (cost now plus bound), so good orders are
-  found early;
-* the work is bounded: at most ``work_limit`` eliminations are simulated. When
-  the search stops there, the incumbent is the best order found, not a proven
-  optimum, and :class:`SearchResult` says so.
+* children are priced without edits first (cut there when cost plus the
+  other floors already reaches the incumbent), then tried cheapest first;
+* the work is bounded: at most ``work_limit`` eliminations are simulated
+  (pricings included). When the search stops there, the incumbent is the
+  best order found, not a proven optimum, and :class:`SearchResult` says so
+  and gives a proven *lower bound* on the optimum: the least, over the parts
+  left unsearched, of their cost so far plus their bound.
 
-What it reaches (the bound is weak where 0-1 patterns and diagonals make
-many products nearly free): with the default bound of 5 000 eliminations
-(about 0.05–0.3 s on this project's 2-core VM, once per graph signature) the
-proof completes on random structured DAGs of up to about 9 intermediate
-vertices, on dense ones of up to about 12 and on dense chains of 15; larger
-graphs get the best order found, which is never
-worse than the heuristics it started from and usually better.
+What it reaches, with the default bound of 30 000 eliminations (about 1 s
+on this project's 2-core VM when the bound is reached, once per graph
+signature; measured at the commit that set it): dense chains of 16 and 20
+intermediate vertices (about 12 000 and 1 700 eliminations, under 1 s) and
+tanh(W·) layer stacks of 15 and 19 (no elimination at all: the path bound
+meets the heuristics' cost at the root); random dense DAGs of up to about 15
+(experiments/cross_country (c): 16 of 16 DAGs of 10–15 but one, median 2 000–
+5 000 eliminations, mostly under 0.2 s) and of 17–18 on a third to a half of
+the seeds; random structured DAGs of 10–12 (3 of 3) and of 13–15 on about a
+third (3 of 11), of 16–20 on none of the 40 seeds tried (400–439 of the
+tests' generator): where 0-1 patterns and diagonals make most products
+nearly free the bounds are weakest, and the reported lower bound is there a
+median third of the best order found (dense: 80–90 %). Graphs it does not
+finish get the best order found, never worse than the heuristics it started
+from, and that lower bound.
 """
 
 from __future__ import annotations
