@@ -60,7 +60,7 @@ signature; measured at the commit that set it): dense chains of 16 and 20
 intermediate vertices (about 12 000 and 1 700 eliminations, under 1 s) and
 tanh(W·) layer stacks of 15 and 19 (no elimination at all: the path bound
 meets the heuristics' cost at the root); random dense DAGs of up to about 15
-(experiments/cross_country (c): 16 of 16 DAGs of 10–15 but one, median 2 000–
+(experiments/cross_country (c): 13 of 14 DAGs of 10–15, median 2 000–
 5 000 eliminations, mostly under 0.2 s) and of 17–18 on a third to a half of
 the seeds; random structured DAGs of 10–12 (3 of 3) and of 13–15 on about a
 third (3 of 11), of 16–20 on none of the 40 seeds tried (400–439 of the
