@@ -250,6 +250,13 @@ def test_cross_country(smoke):
         for name, s in stats.items():
             if s["graphs"]:
                 assert 0 <= s["share_optimal"] <= 1 and 0 <= s["median"] <= s["max"]
+    for e in data.get("large_dags", []):  # the branch and bound on 10-20 intermediates: proven, or bounded
+        for structure in ("structured", "dense"):
+            r = e[structure]
+            assert 0 <= r["lower_bound"] <= r["best"] <= min(r["candidates"].values())
+            assert not r["proven"] or r["lower_bound"] == r["best"]
+            for low, high in r["gaps"].values():
+                assert 0 <= low <= high and (low == high or not r["proven"])
     for vs in ("n", "w"):
         for p in data["waist"][vs]:
             n, w = p["n"], p["w"]

@@ -115,19 +115,77 @@ def dag_of(seed: int, steps: int, structure: str = "structured"):
     return linearised_graph(lambda leaves: program.function(leaves[0]), [program.x], structure)
 
 
+def batched_of(seed: int, steps: int, structure: str = "structured"):
+    """A random program on a batch of rows X (B, d): matmuls by constant
+    matrices (block-diagonal local Jacobians, I ⊗ Wᵀ), tanh, products and sums
+    of equal shapes, row sums; every value nothing else read joins the output."""
+    rng = np.random.default_rng(seed)
+    B, d = int(rng.integers(2, 4)), int(rng.integers(2, 4))
+    plan, widths = [], [d]
+    for _ in range(steps):
+        a = int(rng.integers(max(0, len(widths) - 3), len(widths)))
+        kind = str(rng.choice(["matmul", "tanh", "mul", "rowsum"]))
+        partners = [b for b in range(len(widths)) if b != a and widths[b] == widths[a]]
+        if kind == "matmul":
+            W = rng.standard_normal((widths[a], int(rng.integers(1, 4))))
+            plan.append(("matmul", a, W))
+            widths.append(W.shape[1])
+        elif kind == "mul" and partners:
+            plan.append(("mul", a, int(rng.choice(partners))))
+            widths.append(widths[a])
+        elif kind == "rowsum" and widths[a] > 1:
+            plan.append(("rowsum", a, None))
+            widths.append(1)
+        else:
+            plan.append(("tanh", a, None))
+            widths.append(widths[a])
+
+    def f(X):
+        values, read = [X], set()
+        for kind, a, extra in plan:
+            h = values[a]
+            read.add(a)
+            if kind == "matmul":
+                values.append(h @ extra)
+            elif kind == "mul":
+                read.add(extra)
+                values.append(h * values[extra])
+            elif kind == "rowsum":
+                values.append(dnp.sum(h, axis=1, keepdims=True))
+            else:
+                values.append(dnp.tanh(h))
+        unread = [v for i, v in enumerate(values) if i not in read and i > 0]
+        return unread[0] if len(unread) == 1 else dnp.concatenate(unread, axis=1)  # every value has B rows
+
+    X = rng.standard_normal((B, d))
+    return linearised_graph(lambda leaves: f(leaves[0]), [X], structure)
+
+
 def small_graphs():
-    """Fixed-seed graphs of 2-7 intermediate vertices from both generators."""
+    """Fixed-seed graphs of 2-7 intermediate vertices from the three generators."""
     cases = []
     for structure in ("structured", "dense"):
         for seed in range(14):
             cases.append(("program", seed, 6, structure))
             cases.append(("dags", seed, 6, structure))
+            cases.append(("batched", seed, 5, structure))
     return cases
 
 
 def build(kind: str, seed: int, steps: int, structure: str):
-    graph, _, inner = (graph_of if kind == "program" else dag_of)(seed, steps, structure)
+    make = {"program": graph_of, "dags": dag_of, "batched": batched_of}[kind]
+    graph, _, inner = make(seed, steps, structure)
     return graph, inner
+
+
+def test_the_batched_generator_gives_block_diagonal_labels():
+    from dualrev.explicit.structures import BlockDiagonal
+
+    kinds = set()
+    for seed in range(14):
+        graph, _ = build("batched", seed, 5, "structured")
+        kinds.update(type(m).__name__ for ps in graph.preds.values() for m in ps.values())
+    assert BlockDiagonal.__name__ in kinds
 
 
 def brute_force(graph: Graph, inner: list[int], prefix: tuple = ()) -> int:
@@ -373,9 +431,10 @@ def test_the_cost_report_lists_gaps_to_the_exact_optimum():
     assert "exact" in explicit.candidates and explicit.multiply_adds == explicit.candidates["exact"]
     assert set(explicit.gaps) == set(explicit.candidates) - {"exact"}
     assert all(g >= 0 for g in explicit.gaps.values())
+    assert explicit.lower_bound == explicit.candidates["exact"] and explicit.gap_ranges == {}
 
 
-def test_unproven_search_is_named_best_found_and_reports_no_gaps(monkeypatch):
+def test_unproven_search_is_named_best_found_and_reports_gap_ranges(monkeypatch):
     monkeypatch.setattr(search, "WORK_LIMIT", 3)
     monkeypatch.setattr(search.exact_search, "__defaults__", (3,))
     plans._CACHE.clear()
@@ -388,3 +447,9 @@ def test_unproven_search_is_named_best_found_and_reports_no_gaps(monkeypatch):
     assert "exact" not in explicit.candidates and "best found" in explicit.candidates
     assert explicit.gaps == {}
     assert explicit.multiply_adds == min(explicit.candidates.values())
+    # the gaps as ranges: above the best order found, and above the proven lower bound
+    best, lower = explicit.candidates["best found"], explicit.lower_bound
+    assert 0 < lower <= best and set(explicit.gap_ranges) == set(explicit.candidates)
+    for name, (low, high) in explicit.gap_ranges.items():
+        c = explicit.candidates[name]
+        assert low == c / best - 1 and high == c / lower - 1 and 0 <= low <= high

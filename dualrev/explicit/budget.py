@@ -57,6 +57,12 @@ class ExplicitCost:
     * ``gaps``: where the exact optimum was computed, each candidate's cost
       above it as a fraction (``{"markowitz": 0.12}`` reads "+12 %").
     * ``chosen``: the name of the plan that ran.
+    * ``lower_bound``: a proven lower bound on the optimum (its cost where
+      ``exact`` was computed; where the search stopped at its work bound the
+      bound it proved, so ``best found`` is within ``best / lower_bound − 1``).
+    * ``gap_ranges``: where only ``best found`` exists, each candidate's gap to
+      the unknown optimum as a range ``(low, high)``: ``(c / best − 1,
+      c / lower_bound − 1)`` (``{"markowitz": (0.3, 0.9)}`` reads "+30 % to +90 %").
     """
 
     order: Any
@@ -71,6 +77,19 @@ class ExplicitCost:
     intermediates: tuple = ()
     gaps: dict = field(default_factory=dict)
     chosen: str = ""
+    lower_bound: int | None = None
+    gap_ranges: dict = field(default_factory=dict)
+
+
+def gap_figures(candidates: dict, lower: int | None) -> tuple[dict, dict]:
+    """``(gaps, gap_ranges)`` of :class:`ExplicitCost` from the candidates'
+    costs and the search's proven lower bound."""
+    if candidates.get("exact", 0) > 0:
+        return {k: c / candidates["exact"] - 1 for k, c in candidates.items() if k != "exact"}, {}
+    found = candidates.get("best found", 0)
+    if not lower or not found:
+        return {}, {}
+    return {}, {k: (c / found - 1, c / lower - 1) for k, c in candidates.items()}
 
 
 def check_budget(nbytes: int, n_matrices: int, largest: tuple, who: str) -> None:
@@ -96,5 +115,6 @@ def cost_like(template: ExplicitCost, **changes: Any) -> ExplicitCost:
     fields.update(template.__dict__)
     fields["candidates"] = dict(template.candidates)
     fields["gaps"] = dict(template.gaps)
+    fields["gap_ranges"] = dict(template.gap_ranges)
     fields.update(changes)
     return cost

@@ -22,7 +22,7 @@ import numpy as np
 from .. import numpy as dnp
 from ..core import NO_KWARGS, Primitive, Tracer, dtype_of, float_dtype, shape_of, size_of
 from ..tape import Node, RecordingTrace, TapeEntry, new_object, new_record, record
-from .budget import ExplicitCost, check_budget, cost_like
+from .budget import ExplicitCost, check_budget, cost_like, gap_figures
 from .build import (  # noqa: F401  (re-exported: dr.draw builds its model with them)
     _add_dependents,
     _build_graph,
@@ -259,9 +259,8 @@ def _cost(
     number and dense entries."""
     multiply_adds = plans[chosen].cost
     candidates = {k: p.cost for k, p in plans.items()} if run_key == "optimal" else {chosen: multiply_adds}
-    gaps = {}
-    if "exact" in candidates and candidates["exact"] > 0:
-        gaps = {k: c / candidates["exact"] - 1 for k, c in candidates.items() if k != "exact"}
+    lower = next((p.lower_bound for k, p in plans.items() if k in ("exact", "best found")), None)
+    gaps, ranges = gap_figures(candidates, lower)
     entries, local_jacobians, dense_entries = counts
     return ExplicitCost(
         order=run_key,
@@ -276,6 +275,8 @@ def _cost(
         intermediates=tuple(intermediates),
         gaps=gaps,
         chosen=chosen,
+        lower_bound=lower if run_key == "optimal" else None,
+        gap_ranges=ranges,
     )
 
 

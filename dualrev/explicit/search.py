@@ -80,7 +80,7 @@ import numpy as np
 from .algebra import add, product
 from .graph import Graph
 from .search_bounds import Floors, path_floor
-from .structures import DENSE, IDENTITY, Diagonal, Operator, Sparse
+from .structures import DENSE, IDENTITY, BlockDiagonal, Diagonal, Operator, Sparse
 
 #: Eliminations the search may simulate before it stops (its work bound).
 WORK_LIMIT = 30_000
@@ -160,6 +160,8 @@ def _structure_key(label: Any, shape: tuple[int, int]) -> tuple:
         return ("sparse", shape, label.vals is None, label.rows.tobytes(), label.cols.tobytes())
     if isinstance(label, Operator):
         return ("operator", shape, label.has_vjp)
+    if isinstance(label, BlockDiagonal):
+        return ("blocks", shape, label.r, label.p, label.q)
     return ("dense", shape)
 
 

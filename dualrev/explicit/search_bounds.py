@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from .graph import Graph
-from .structures import IDENTITY, Diagonal, Sparse
+from .structures import IDENTITY, BlockDiagonal, Diagonal, Sparse
 
 
 def _weights(graph: Graph, intermediates: list[int]) -> dict[int, tuple[bool, int, int]]:
@@ -171,6 +171,13 @@ def _hit(table: Any, label: int, mask: int, rows: bool) -> int:
         for a, b in zip(src.tolist(), dst.tolist()):
             if mask >> a & 1:
                 found |= 1 << b
+        return found
+    if isinstance(structure, BlockDiagonal):  # block i links its p rows to its q columns, nothing else
+        width, height = (structure.q, structure.p) if rows else (structure.p, structure.q)
+        found, full = 0, (1 << height) - 1
+        for i in range(structure.r):
+            if mask >> (i * width) & ((1 << width) - 1):
+                found |= full << (i * height)
         return found
     return (1 << (m if rows else n)) - 1  # dense or matrix-free: every entry linked
 
