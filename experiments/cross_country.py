@@ -270,7 +270,8 @@ def run(ctx: common.Context) -> tuple[dict, Any]:
         "large_dag_method": (
             f"dags.random_program(seed, steps={dags.LARGE_STEPS}) from seed {dags.LARGE_SEED0 + 1}, kept with "
             f"{dags.LARGE_INTERMEDIATES[0]}-{dags.LARGE_INTERMEDIATES[1]} structured intermediates; "
-            f"search.exact_search from the cheapest heuristic, work bound {search.WORK_LIMIT:,} eliminations; "
+            f"search.exact_search from the cheapest heuristic, work bound {dags.LARGE_BUDGET:,} eliminations "
+            f"(dualrev.explicit.search_budget; the default is {search.WORK_LIMIT:,}); "
             "gaps: [(c - best found) / best found, (c - lower bound) / lower bound] (equal when proven)"
         ),
         "summary": summary,

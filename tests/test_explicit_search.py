@@ -298,9 +298,11 @@ def test_commuting_pairs_are_found_and_shared_non_terminal_targets_are_not_commu
 
 
 # The reach: fixed-seed graphs of 15-20 intermediate vertices whose optimum the
-# search proves within its default work bound (work counts measured at the
-# commit that added them, asserted with headroom: a regression in the bounds
-# or the pruning shows up as a failed proof or a larger count).
+# search proves within a work bound of 30 000 (``search_budget(30_000)``; the
+# default is 10 000) — work counts measured at the commit that added them,
+# asserted with headroom: a regression in the bounds or the pruning shows up as
+# a failed proof or a larger count.
+REACH_BUDGET = 30_000
 def chain(length: int, seed: int = 1):
     rng = np.random.default_rng(seed)
     sizes = {i: int(rng.integers(2, 30)) for i in range(length + 2)}
@@ -341,7 +343,7 @@ def test_the_optimum_is_proven_on_graphs_of_15_to_20_intermediates(name):
     make, n, work = REACH[name]
     graph, inner = make()
     assert len(inner) == n
-    found = search_from_best(graph, inner)
+    found = search_from_best(graph, inner, work_limit=REACH_BUDGET)
     assert found.proven and found.lower_bound == found.cost, found
     assert found.work <= work, found.work
     assert found.cost == plans.simulate(graph, found.order)
@@ -453,3 +455,20 @@ def test_unproven_search_is_named_best_found_and_reports_gap_ranges(monkeypatch)
     for name, (low, high) in explicit.gap_ranges.items():
         c = explicit.candidates[name]
         assert low == c / best - 1 and high == c / lower - 1 and 0 <= low <= high
+
+
+def test_a_larger_search_budget_proves_what_the_default_does_not():
+    """dualrev.explicit.search_budget raises the exact search's work bound in a
+    with block; plans are cached per budget, so the default's unproven plan is
+    not reused, and the default is back afterwards."""
+    graph, inputs, inner = graph_of(305, 18, "dense")  # 18 intermediates
+    default = plans.plans_for(graph, inputs, inner, "optimal")
+    assert "best found" in default and "exact" not in default  # the default bound stops short of the proof
+    with dr.explicit.search_budget(REACH_BUDGET):
+        larger = plans.plans_for(graph, inputs, inner, "optimal")
+    assert "exact" in larger and larger["exact"].cost <= default["best found"].cost
+    assert default["best found"].lower_bound <= larger["exact"].cost == larger["exact"].lower_bound
+    assert search.WORK_LIMIT == 10_000 and plans.plans_for(graph, inputs, inner, "optimal") is default
+    with pytest.raises(ValueError, match="search_budget: expected a positive number"):
+        with dr.explicit.search_budget(0):
+            pass

@@ -124,7 +124,7 @@ depend on values.
 """
 
 from . import budget
-from .budget import ExplicitCost, ExplicitMemoryError, memory_budget
+from .budget import ExplicitCost, ExplicitMemoryError, memory_budget, search_budget
 from .linearize import explicit_jacobian
 
 __all__ = [
@@ -132,6 +132,7 @@ __all__ = [
     "ExplicitMemoryError",
     "MEMORY_BUDGET_BYTES",
     "memory_budget",
+    "search_budget",
     "explicit_jacobian",
 ]
 

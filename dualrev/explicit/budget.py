@@ -33,6 +33,24 @@ def memory_budget(nbytes: int | None) -> Iterator[None]:
         MEMORY_BUDGET_BYTES = previous
 
 
+@contextlib.contextmanager
+def search_budget(eliminations: int) -> Iterator[None]:
+    """Let ``order="optimal"``'s exact search simulate up to ``eliminations``
+    eliminations (default :data:`~.search.WORK_LIMIT`, about 0.35 s where it
+    stops) inside a ``with`` block, to prove optima on harder graphs; plans are
+    cached per budget. The previous budget is restored on exit."""
+    from . import search
+
+    if not isinstance(eliminations, (int, np.integer)) or isinstance(eliminations, bool) or eliminations < 1:
+        raise ValueError(f"search_budget: expected a positive number of eliminations, got {eliminations!r}")
+    previous = search.WORK_LIMIT
+    search.WORK_LIMIT = int(eliminations)
+    try:
+        yield
+    finally:
+        search.WORK_LIMIT = previous
+
+
 @dataclass(frozen=True)
 class ExplicitCost:
     """What one explicit Jacobian cost, under the cost model of ``dualrev.explicit``.

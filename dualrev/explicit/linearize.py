@@ -22,6 +22,7 @@ import numpy as np
 from .. import numpy as dnp
 from ..core import NO_KWARGS, Primitive, Tracer, dtype_of, float_dtype, shape_of, size_of
 from ..tape import Node, RecordingTrace, TapeEntry, new_object, new_record, record
+from . import search
 from .budget import ExplicitCost, check_budget, cost_like, gap_figures
 from .build import (  # noqa: F401  (re-exported: dr.draw builds its model with them)
     _add_dependents,
@@ -367,14 +368,15 @@ def explicit_jacobian(
         layout = _layout(graph, skeleton, key, rec, n_slots)
     intermediates = layout.intermediates
     run_key = order if isinstance(order, str) else tuple(order)
-    run: Any = layout.runs.get(run_key)  # (plans, chosen, report, steps, [cost record])
+    budget_key = (run_key, search.WORK_LIMIT)  # a plan per order and exact-search budget
+    run: Any = layout.runs.get(budget_key)  # (plans, chosen, report, steps, [cost record])
     if run is None:  # plan on the graph, and flatten the plan into its products
         if graph is None:
             graph = graph_of(edges, rec.in_slots, sizes)
             _layout(graph, skeleton, key, rec, n_slots)
         plans = _plans_for(graph, rec.in_slots, intermediates, order, who)
         chosen, text = _choose(plans, intermediates, order)
-        run = layout.runs[run_key] = (plans, chosen, text, flat_steps(graph, plans[chosen].order), [])
+        run = layout.runs[budget_key] = (plans, chosen, text, flat_steps(graph, plans[chosen].order), [])
     del graph
     plans, chosen, plan, steps, template = run
     if layout.copies:

@@ -33,6 +33,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import search
 from .graph import Graph, eliminate, elimination_cost
 from .search import exact_search
 from .structures import IDENTITY
@@ -175,7 +176,7 @@ def fold_plan(order_name: str, intermediates: list[int]) -> list[int]:
 def plans_for(graph: Graph, inputs: list[int], intermediates: list[int], order: str | list[int]) -> dict[str, Plan]:
     """The plans to run for ``order`` ("optimal": every candidate; a fold or a
     user's order: that one), priced, and cached per graph signature."""
-    key = (graph.signature(), tuple(inputs), order if isinstance(order, str) else tuple(order))
+    key = (graph.signature(), tuple(inputs), order if isinstance(order, str) else tuple(order), search.WORK_LIMIT)
     cached = _CACHE.get(key)
     if cached is not None:
         return cached
@@ -213,7 +214,7 @@ def _candidates(graph: Graph, inputs: list[int], intermediates: list[int]) -> di
         plans[name] = _plan(graph, order, _PLAN_TEXT[name].format(n=n))
     if 0 < n <= EXACT_MAX:
         start = min(plans.values(), key=lambda p: p.cost)
-        found = exact_search(graph, intermediates, start.order, start.cost)
+        found = exact_search(graph, intermediates, start.order, start.cost, search.WORK_LIMIT)
         name = "exact" if found.proven else "best found"
         text = _PLAN_TEXT[name].format(n=n, work=found.work, lower=found.lower_bound)
         plans[name] = _plan(graph, found.order, text)._replace(lower_bound=found.lower_bound)

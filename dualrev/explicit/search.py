@@ -54,9 +54,10 @@ How it stays cheap:
   and gives a proven *lower bound* on the optimum: the least, over the parts
   left unsearched, of their cost so far plus their bound.
 
-What it reaches, with the default bound of 30 000 eliminations (about 1 s
-on this project's 2-core VM when the bound is reached, once per graph
-signature; measured at the commit that set it): dense chains of 16 and 20
+What it reaches with a bound of 30 000 eliminations (about 1 s on this
+project's 2-core VM when the bound is reached; ``dualrev.explicit.search_budget``
+— the default, :data:`WORK_LIMIT`, is 10 000, about 0.35 s, once per graph
+signature; measured at the commit that added these rules): dense chains of 16 and 20
 intermediate vertices (about 12 000 and 1 700 eliminations, under 1 s) and
 tanh(W·) layer stacks of 15 and 19 (no elimination at all: the path bound
 meets the heuristics' cost at the root); random dense DAGs of up to about 15
@@ -83,7 +84,7 @@ from .search_bounds import Floors, path_floor
 from .structures import DENSE, IDENTITY, BlockDiagonal, Diagonal, Operator, Sparse
 
 #: Eliminations the search may simulate before it stops (its work bound).
-WORK_LIMIT = 30_000
+WORK_LIMIT = 10_000
 
 
 class SearchResult(NamedTuple):
