@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from . import search
+
 #: Largest number of bytes the local Jacobians may occupy (None: no limit).
 MEMORY_BUDGET_BYTES: int | None = 1 << 30
 
@@ -39,8 +41,6 @@ def search_budget(eliminations: int) -> Iterator[None]:
     eliminations (default :data:`~.search.WORK_LIMIT`, about 0.35 s where it
     stops) inside a ``with`` block, to prove optima on harder graphs; plans are
     cached per budget. The previous budget is restored on exit."""
-    from . import search
-
     if not isinstance(eliminations, (int, np.integer)) or isinstance(eliminations, bool) or eliminations < 1:
         raise ValueError(f"search_budget: expected a positive number of eliminations, got {eliminations!r}")
     previous = search.WORK_LIMIT
