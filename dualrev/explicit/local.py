@@ -193,9 +193,9 @@ def kron_jacobian(entry: TapeEntry, argnum: int, rule: Callable) -> Any:
     a, b = entry.primals[0], entry.primals[1]
     if argnum == 1 and type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == 2 and b.ndim == 1:
         if a.dtype == entry.ans.dtype and entry.prim.trusted:  # W @ x, the common case, without the checks below
-            factor = a.view()
-            factor.flags.writeable = False
-            return factor
+            view = a.view()
+            view.flags.writeable = False
+            return view
     sa, sb = tuple(shape_of(a)), tuple(shape_of(b))
     factor: Any = None
     if argnum == 1 and len(sa) == 2 and (len(sb) == 1 or (len(sb) == 2 and sb[1] == 1)):
