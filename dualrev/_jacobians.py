@@ -287,7 +287,7 @@ def jacobian_flat(
     replace the forward pass / the recording of ``fun`` (replay), ``linearized``
     the explicit mode's recording."""
     if mode == "explicit":
-        result = explicit_jacobian(fun, leaves, order, has_aux, who, structure, linearized)
+        result = explicit_jacobian(fun, leaves, order, has_aux, who, structure, linearized, log is not None)
         if log is not None:  # one taped run; no direction is pushed through the program
             log.mode, log.recordings, log.directions = "explicit", 1, [0]
             log.n_inputs = sum(size_of(v) for v in leaves)

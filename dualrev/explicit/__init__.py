@@ -114,9 +114,11 @@ Layout
 ------
 ``graph.py`` holds the linearised graph and vertex elimination, ``plans.py``
 the elimination orders and their symbolic costs, ``search.py`` the exact
-optimum by branch and bound (all three work on plain arrays and sizes,
-without any AD), ``structures.py``/``algebra.py``/``local.py`` the structured
-local Jacobians, ``budget.py`` the cost record and the memory guard,
+optimum by branch and bound and ``search_bounds.py`` its lower bounds (all of
+them work on plain arrays and sizes, without any AD),
+``structures.py``/``algebra.py``/``local.py`` the structured local Jacobians,
+``budget.py`` the cost record and the memory and search budgets,
+``report.py`` what a run reports (plan text and cost record),
 ``build.py`` the way from a tape to the graph, and ``linearize.py`` the
 interpreter: it records the program, forms the local Jacobians from the JVP
 rules and runs the chosen plan, reusing per program shape what does not

@@ -23,7 +23,7 @@ from .. import numpy as dnp
 from ..core import NO_KWARGS, Primitive, Tracer, dtype_of, float_dtype, shape_of, size_of
 from ..tape import Node, RecordingTrace, TapeEntry, new_object, new_record, record
 from . import search
-from .budget import ExplicitCost, check_budget, cost_like, gap_figures
+from .budget import check_budget, cost_like
 from .build import (  # noqa: F401  (re-exported: dr.draw builds its model with them)
     _add_dependents,
     _build_graph,
@@ -40,6 +40,7 @@ from .flat import add_copies, flat_steps, run_steps
 from .graph import Graph
 from .local import structured_jacobian  # noqa: F401  (re-exported for the tests)
 from .plans import CACHE_MAX, Plan, plans_for
+from .report import choose, cost_record
 from .structures import IDENTITY, to_dense
 
 #: What ``structure=`` accepts.
@@ -241,46 +242,6 @@ def _plans_for(graph: Graph, in_slots: list[int], intermediates: list[int], orde
     return plans_for(graph, in_slots, intermediates, order)
 
 
-def _choose(plans: dict[str, Plan], intermediates: list[int], order: Any) -> tuple[str, str]:
-    """The plan to run (the cheapest for "optimal") and how the report reads."""
-    name = min(plans, key=lambda k: plans[k].cost) if order == "optimal" else next(iter(plans))
-    predicted, text = plans[name].cost, plans[name].text
-    if not intermediates:
-        text = "no intermediate vertices: the Jacobian is the local Jacobians themselves"
-    if order == "optimal":
-        others = ", ".join(f"{k} {p.cost:,}" for k, p in plans.items())
-        return name, f"optimal → {name}: {text} [{predicted:,} multiply-adds; candidates: {others}]"
-    return name, f"{text} [{predicted:,} multiply-adds]"
-
-
-def _cost(
-    plans: dict[str, Plan], chosen: str, plan: str, run_key: Any, structure: str, intermediates: list, counts: tuple
-) -> ExplicitCost:
-    """The cost record of running ``plans[chosen]``; ``counts``: the local Jacobians' entries,
-    number and dense entries."""
-    multiply_adds = plans[chosen].cost
-    candidates = {k: p.cost for k, p in plans.items()} if run_key == "optimal" else {chosen: multiply_adds}
-    lower = next((p.lower_bound for k, p in plans.items() if k in ("exact", "best found")), None)
-    gaps, ranges = gap_figures(candidates, lower)
-    entries, local_jacobians, dense_entries = counts
-    return ExplicitCost(
-        order=run_key,
-        plan=plan,
-        multiply_adds=int(multiply_adds),
-        local_jacobian_entries=int(entries),
-        local_jacobians=int(local_jacobians),
-        candidates=candidates,
-        structure=structure,
-        dense_multiply_adds=int(plans[chosen].dense_cost),
-        dense_local_jacobian_entries=int(dense_entries),
-        intermediates=tuple(intermediates),
-        gaps=gaps,
-        chosen=chosen,
-        lower_bound=lower if run_key == "optimal" else None,
-        gap_ranges=ranges,
-    )
-
-
 def _read_jacobian(edges: dict, sizes: dict[int, int], rec: Any, leaves: list, dependent_of: dict[int, int]) -> list:
     """∂output/∂inputs off the edges input → output (``edges[output, input]``
     after elimination): one ``(m, n)`` block row per output leaf."""
@@ -329,10 +290,12 @@ def explicit_jacobian(
     who: str,
     structure: str = "structured",
     linearized: Callable | None = None,
+    with_cost: bool = True,
 ) -> tuple:
     """Full Jacobian of ``fun`` (a function of the list ``leaves``) by explicit
     local Jacobians multiplied in ``order``; ``linearized(leaves, has_aux, who)``
-    (replay) gives the tape, recording and slot count instead of recording ``fun``.
+    (replay) gives the tape, recording and slot count instead of recording ``fun``;
+    ``with_cost=False``: no cost record is built (``cost`` is None).
 
     Returns ``(out_leaves, out_tree, jac, aux, cost)``: ``jac`` holds one 2-D
     array ``(out_leaf.size, n_inputs)`` per output leaf, columns ordered leaf by
@@ -375,7 +338,7 @@ def explicit_jacobian(
             graph = graph_of(edges, rec.in_slots, sizes)
             _layout(graph, skeleton, key, rec, n_slots)
         plans = _plans_for(graph, rec.in_slots, intermediates, order, who)
-        chosen, text = _choose(plans, intermediates, order)
+        chosen, text = choose(plans, intermediates, order)
         run = layout.runs[budget_key] = (plans, chosen, text, flat_steps(graph, plans[chosen].order), [])
     del graph
     plans, chosen, plan, steps, template = run
@@ -383,7 +346,9 @@ def explicit_jacobian(
         add_copies(edges, sizes, layout.copies, IDENTITY)
     multiply_adds = run_steps(edges, steps)
     assert multiply_adds == plans[chosen].cost, (multiply_adds, plans[chosen].cost)
-    if template:  # the plan's figures as before; the counts of this call's local Jacobians
+    if not with_cost:
+        cost = None
+    elif template:  # the plan's figures as before; the counts of this call's local Jacobians
         cost = cost_like(
             template[0],
             local_jacobian_entries=int(entries),
@@ -391,6 +356,7 @@ def explicit_jacobian(
             dense_local_jacobian_entries=int(dense_entries),
         )
     else:
-        cost = _cost(plans, chosen, plan, run_key, structure, intermediates, (entries, local_jacobians, dense_entries))
+        counts = (entries, local_jacobians, dense_entries)
+        cost = cost_record(plans, chosen, plan, run_key, structure, intermediates, counts)
         template.append(cost)
     return rec.out_primals, rec.out_tree, _read_jacobian(edges, sizes, rec, leaves, layout.dependent_of), rec.aux, cost
