@@ -12,7 +12,6 @@ import dualrev as dr
 import dualrev.numpy as dnp
 from dualrev.explicit import plans
 from dualrev.explicit.algebra import product
-from dualrev.explicit.graph import Graph
 from dualrev.explicit.linearize import structured_jacobian
 from dualrev.explicit.structures import DENSE, IDENTITY, Diagonal, Sparse, to_dense
 from dualrev.tape import TapeEntry
